@@ -1,0 +1,618 @@
+#include "report.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+
+static const char *const outcomes[] = {
+	"passed", "failed", "error", "skipped", "xfailed", "xpassed", NULL
+};
+
+/* A copy of at most `max` bytes, cut at a UTF-8 character boundary. */
+static char *
+copy_capped(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	char *c;
+
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	if ((c = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(c, s, n);
+	c[n] = '\0';
+	return c;
+}
+
+static int
+has_duplicate_keys(const cJSON *obj)
+{
+	const cJSON *a, *b;
+
+	for (a = obj->child; a; a = a->next)
+		for (b = a->next; b; b = b->next)
+			if (strcmp(a->string, b->string) == 0)
+				return 1;
+	return 0;
+}
+
+static const char *
+get_str(const cJSON *obj, const char *key, size_t max)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsString(v) || strlen(v->valuestring) > max)
+		return NULL;
+	return v->valuestring;
+}
+
+/* A string field that may be long: capped rather than refused. */
+static const char *
+get_text(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int
+get_int(const cJSON *obj, const char *key, long long *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+	    v->valuedouble != floor(v->valuedouble) || fabs(v->valuedouble) > 1e15)
+		return -1;
+	*out = (long long)v->valuedouble;
+	return 0;
+}
+
+static int
+get_bool(const cJSON *obj, const char *key, int *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsBool(v))
+		return -1;
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
+static int
+known_outcome(const char *s)
+{
+	for (const char *const *o = outcomes; *o; o++)
+		if (strcmp(*o, s) == 0)
+			return 1;
+	return 0;
+}
+
+/* Each take_* returns 1 when the record was kept, 0 when it was refused,
+ * -1 when out of memory. */
+static int
+take_sandbox(struct report *r, const cJSON *j)
+{
+	const cJSON *ifs = cJSON_GetObjectItemCaseSensitive(j, "interfaces"), *i;
+	long long uid, nnp, sec;
+	int n = 0, lo = 0;
+
+	if (r->has_sandbox || get_int(j, "uid", &uid) || get_int(j, "no_new_privs", &nnp) ||
+	    get_int(j, "seccomp", &sec) || !cJSON_IsArray(ifs))
+		return 0;
+	cJSON_ArrayForEach(i, ifs) {
+		if (!cJSON_IsString(i))
+			return 0;
+		n++;
+		lo += strcmp(i->valuestring, "lo") == 0;
+	}
+	r->has_sandbox = 1;
+	r->uid = uid;
+	r->no_new_privs = nnp;
+	r->seccomp = sec;
+	r->only_loopback = n == 1 && lo == 1;
+	return 1;
+}
+
+static int
+take_parse(struct report *r, const cJSON *j)
+{
+	const cJSON *flags = cJSON_GetObjectItemCaseSensitive(j, "flags"), *f;
+	const char *msg = get_text(j, "message");
+	int ok, n = 0;
+
+	if (r->has_parse || get_bool(j, "ok", &ok) || msg == NULL || !cJSON_IsArray(flags) ||
+	    cJSON_GetArraySize(flags) > REPORT_FLAGS_MAX)
+		return 0;
+	cJSON_ArrayForEach(f, flags)
+		if (!cJSON_IsString(f) || strlen(f->valuestring) > REPORT_FIELD_MAX)
+			return 0;
+	if ((r->parse_message = copy_capped(msg, REPORT_TEXT_MAX)) == NULL ||
+	    (r->flags = calloc((size_t)cJSON_GetArraySize(flags) + 1, sizeof *r->flags)) == NULL)
+		return -1;
+	cJSON_ArrayForEach(f, flags) {
+		if ((r->flags[n] = strdup(f->valuestring)) == NULL)
+			return -1;
+		r->n_flags = (size_t)++n;
+	}
+	r->has_parse = 1;
+	r->parse_ok = ok;
+	return 1;
+}
+
+static int
+take_load(struct report *r, const cJSON *j)
+{
+	const char *msg = get_text(j, "message");
+	int ok;
+
+	if (r->has_load || get_bool(j, "ok", &ok) || msg == NULL)
+		return 0;
+	if ((r->load_message = copy_capped(msg, REPORT_TEXT_MAX)) == NULL)
+		return -1;
+	r->has_load = 1;
+	r->load_ok = ok;
+	return 1;
+}
+
+static int
+valid_identifier(const char *s)
+{
+	if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return 0;
+	for (; *s; s++)
+		if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9')))
+			return 0;
+	return 1;
+}
+
+/* Copy a JSON array of Python names into `*out`. Returns 1, 0 when it is not
+ * such an array, or -1 when out of memory. */
+static int
+take_name_list(const cJSON *names, char ***out, size_t *n)
+{
+	const cJSON *it;
+	size_t k = 0;
+
+	if (!cJSON_IsArray(names) || cJSON_GetArraySize(names) > REPORT_NAMES_MAX)
+		return 0;
+	cJSON_ArrayForEach(it, names)
+		if (!cJSON_IsString(it) || strlen(it->valuestring) > REPORT_FIELD_MAX ||
+		    !valid_identifier(it->valuestring))
+			return 0;
+	if ((*out = calloc((size_t)cJSON_GetArraySize(names) + 1, sizeof **out)) == NULL)
+		return -1;
+	cJSON_ArrayForEach(it, names) {
+		if (((*out)[k] = strdup(it->valuestring)) == NULL)
+			return -1;
+		*n = ++k;
+	}
+	return 1;
+}
+
+static int
+take_names(struct report *r, const cJSON *j)
+{
+	int rc;
+
+	if (r->has_names)
+		return 0;
+	rc = take_name_list(cJSON_GetObjectItemCaseSensitive(j, "names"), &r->names, &r->n_names);
+	if (rc == 1)
+		r->has_names = 1;
+	return rc;
+}
+
+static int
+take_notebook(struct report *r, const cJSON *j)
+{
+	int marimo, rc;
+
+	if (r->has_notebook || get_bool(j, "marimo", &marimo))
+		return 0;
+	rc = take_name_list(cJSON_GetObjectItemCaseSensitive(j, "outside"), &r->outside,
+	    &r->n_outside);
+	if (rc == 1) {
+		r->has_notebook = 1;
+		r->marimo = marimo;
+	}
+	return rc;
+}
+
+static int
+take_plan(struct report *r, const cJSON *j)
+{
+	const char *nodeid = get_str(j, "nodeid", REPORT_FIELD_MAX);
+	const char *name = get_str(j, "name", REPORT_FIELD_MAX);
+	const char *desc = get_text(j, "description");
+	const cJSON *pts = cJSON_GetObjectItemCaseSensitive(j, "points");
+	struct report_plan_item *grown, *it;
+	long long p = -1;
+	int bad = 0;
+
+	if (nodeid == NULL || name == NULL || desc == NULL || pts == NULL ||
+	    r->n_plan == REPORT_TESTS_MAX)
+		return 0;
+	for (size_t i = 0; i < r->n_plan; i++)
+		if (strcmp(r->plan[i].nodeid, nodeid) == 0)
+			return 0;
+	if (!cJSON_IsNull(pts) && (get_int(j, "points", &p) || p < 0 || p > 10000)) {
+		bad = 1;
+		p = -1;
+	}
+	if ((grown = realloc(r->plan, (r->n_plan + 1) * sizeof *grown)) == NULL)
+		return -1;
+	r->plan = grown;
+	it = &r->plan[r->n_plan];
+	memset(it, 0, sizeof *it);
+	r->n_plan++;
+	it->points = (int)p;
+	it->bad_points = bad;
+	if ((it->nodeid = strdup(nodeid)) == NULL || (it->name = strdup(name)) == NULL ||
+	    (it->description = copy_capped(desc, REPORT_MESSAGE_MAX)) == NULL)
+		return -1;
+	return 1;
+}
+
+static int
+take_test(struct report *r, const cJSON *j)
+{
+	const char *nodeid = get_str(j, "nodeid", REPORT_FIELD_MAX);
+	const char *name = get_str(j, "name", REPORT_FIELD_MAX);
+	const char *outcome = get_str(j, "outcome", 16);
+	const char *msg = get_text(j, "message"), *detail = get_text(j, "detail");
+	const cJSON *dur = cJSON_GetObjectItemCaseSensitive(j, "duration");
+	struct report_test *grown, *t;
+
+	if (nodeid == NULL || name == NULL || outcome == NULL || !known_outcome(outcome) ||
+	    msg == NULL || detail == NULL || !cJSON_IsNumber(dur) ||
+	    r->n_tests == REPORT_TESTS_MAX)
+		return 0;
+	for (size_t i = 0; i < r->n_tests; i++)
+		if (strcmp(r->tests[i].nodeid, nodeid) == 0)
+			return 0;
+	if ((grown = realloc(r->tests, (r->n_tests + 1) * sizeof *grown)) == NULL)
+		return -1;
+	r->tests = grown;
+	t = &r->tests[r->n_tests];
+	memset(t, 0, sizeof *t);
+	r->n_tests++;
+	t->duration = dur->valuedouble;
+	if ((t->nodeid = strdup(nodeid)) == NULL || (t->name = strdup(name)) == NULL ||
+	    (t->outcome = strdup(outcome)) == NULL ||
+	    (t->message = copy_capped(msg, REPORT_MESSAGE_MAX)) == NULL ||
+	    (t->detail = copy_capped(detail, REPORT_DETAIL_MAX)) == NULL)
+		return -1;
+	return 1;
+}
+
+static int
+take_tamper(struct report *r, const cJSON *j)
+{
+	const char *msg = get_text(j, "message");
+
+	if (r->tampered || msg == NULL)
+		return 0;
+	if ((r->tamper_message = copy_capped(msg, REPORT_TEXT_MAX)) == NULL)
+		return -1;
+	r->tampered = 1;
+	return 1;
+}
+
+static int
+take_end(struct report *r, const cJSON *j)
+{
+	if (r->has_end || get_int(j, "exitstatus", &r->exitstatus))
+		return 0;
+	r->has_end = 1;
+	return 1;
+}
+
+static int
+take_line(struct report *r, const char *line, size_t len, const char *nonce)
+{
+	static const struct {
+		const char *kind;
+		int (*take)(struct report *, const cJSON *);
+	} kinds[] = {
+		{ "sandbox", take_sandbox }, { "parse", take_parse }, { "load", take_load },
+		{ "plan", take_plan }, { "names", take_names }, { "test", take_test }, { "tamper", take_tamper },
+		{ "notebook", take_notebook }, { "end", take_end },
+	};
+	const char *kind, *n;
+	cJSON *j;
+	int kept = 0;
+
+	if (len > REPORT_RECORD_MAX || (j = cJSON_ParseWithLength(line, len)) == NULL)
+		return 0;
+	if (!cJSON_IsObject(j) || has_duplicate_keys(j) ||
+	    (n = get_str(j, "nonce", 128)) == NULL || strcmp(n, nonce) != 0 ||
+	    (kind = get_str(j, "kind", 16)) == NULL)
+		goto out;
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if (strcmp(kinds[i].kind, kind) == 0) {
+			kept = kinds[i].take(r, j);
+			break;
+		}
+out:
+	cJSON_Delete(j);
+	return kept;
+}
+
+int
+report_parse(const char *buf, size_t len, const char *nonce, struct report *r)
+{
+	const char *p = buf, *end = buf + len;
+
+	memset(r, 0, sizeof *r);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		int kept;
+
+		/* A last line without its newline was cut off mid-write. */
+		if (nl == NULL) {
+			r->n_ignored++;
+			break;
+		}
+		if (nl > p) {
+			if ((kept = take_line(r, p, (size_t)(nl - p), nonce)) < 0)
+				return -1;
+			if (kept == 0)
+				r->n_ignored++;
+		}
+		p = nl + 1;
+	}
+	return 0;
+}
+
+void
+report_free(struct report *r)
+{
+	size_t i;
+
+	free(r->parse_message);
+	for (i = 0; i < r->n_flags; i++)
+		free(r->flags[i]);
+	free(r->flags);
+	free(r->load_message);
+	for (i = 0; i < r->n_plan; i++) {
+		free(r->plan[i].nodeid);
+		free(r->plan[i].name);
+		free(r->plan[i].description);
+	}
+	free(r->plan);
+	for (i = 0; i < r->n_outside; i++)
+		free(r->outside[i]);
+	free(r->outside);
+	for (i = 0; i < r->n_names; i++)
+		free(r->names[i]);
+	free(r->names);
+	for (i = 0; i < r->n_tests; i++) {
+		free(r->tests[i].nodeid);
+		free(r->tests[i].name);
+		free(r->tests[i].outcome);
+		free(r->tests[i].message);
+		free(r->tests[i].detail);
+	}
+	free(r->tests);
+	free(r->tamper_message);
+	memset(r, 0, sizeof *r);
+}
+
+int
+report_sandbox_ok(const struct report *r, char *why, size_t whylen)
+{
+	if (!r->has_sandbox)
+		snprintf(why, whylen, "the harness did not report from inside the sandbox");
+	else if (r->uid == 0)
+		snprintf(why, whylen, "the sandbox ran as root (uid 0)");
+	else if (r->no_new_privs != 1)
+		snprintf(why, whylen, "no_new_privs was not set in the sandbox");
+	else if (r->seccomp != 2)
+		snprintf(why, whylen, "the seccomp filter was not in force in the sandbox");
+	else if (!r->only_loopback)
+		snprintf(why, whylen, "the sandbox had a network interface other than lo");
+	else
+		return 1;
+	return 0;
+}
+
+int
+report_adopt_student(struct report *tests, const struct report *student)
+{
+	free(tests->parse_message);
+	free(tests->load_message);
+	for (size_t i = 0; i < tests->n_flags; i++)
+		free(tests->flags[i]);
+	free(tests->flags);
+	tests->parse_message = tests->load_message = NULL;
+	tests->flags = NULL;
+	tests->n_flags = 0;
+	tests->has_parse = student->has_parse;
+	tests->parse_ok = student->parse_ok;
+	tests->has_load = student->has_load;
+	tests->load_ok = student->load_ok;
+	if ((student->parse_message && (tests->parse_message = strdup(student->parse_message)) == NULL) ||
+	    (student->load_message && (tests->load_message = strdup(student->load_message)) == NULL) ||
+	    (tests->flags = calloc(student->n_flags + 1, sizeof *tests->flags)) == NULL)
+		return -1;
+	for (size_t i = 0; i < student->n_flags; i++) {
+		if ((tests->flags[i] = strdup(student->flags[i])) == NULL)
+			return -1;
+		tests->n_flags = i + 1;
+	}
+	return 0;
+}
+
+int
+report_make_plan(const struct report *r, int max_points, struct test_plan *plan,
+    char *err, size_t errlen)
+{
+	int marked = 0, unmarked = 0, share, extra;
+	size_t i;
+
+	memset(plan, 0, sizeof *plan);
+	plan->max_points = max_points;
+	if (r->n_plan == 0)
+		return msg_fail(err, errlen, "no hidden tests were collected");
+	for (i = 0; i < r->n_plan; i++) {
+		if (r->plan[i].bad_points)
+			return msg_fail(err, errlen, "%s: @pytest.mark.points needs one whole "
+			    "number of points, 0 or more", r->plan[i].nodeid);
+		if (r->plan[i].points >= 0)
+			marked += r->plan[i].points;
+		else
+			unmarked++;
+	}
+	if (marked > max_points)
+		return msg_fail(err, errlen, "the tests marked with points add up to %d, more "
+		    "than max_points (%d)", marked, max_points);
+	if (unmarked == 0 && marked != max_points)
+		return msg_fail(err, errlen, "the tests' points add up to %d but max_points is %d",
+		    marked, max_points);
+	if (r->has_names) {
+		size_t len = 1;
+
+		for (i = 0; i < r->n_names; i++)
+			len += strlen(r->names[i]) + 1;
+		if ((plan->names = calloc(1, len)) == NULL)
+			return msg_fail(err, errlen, "out of memory");
+		for (i = 0; i < r->n_names; i++) {
+			if (i > 0)
+				strcat(plan->names, ",");
+			strcat(plan->names, r->names[i]);
+		}
+	}
+	share = unmarked ? (max_points - marked) / unmarked : 0;
+	extra = unmarked ? (max_points - marked) % unmarked : 0;
+	if ((plan->tests = calloc(r->n_plan, sizeof *plan->tests)) == NULL)
+		return msg_fail(err, errlen, "out of memory");
+	for (i = 0; i < r->n_plan; i++) {
+		struct plan_test *t = &plan->tests[i];
+
+		plan->n++;
+		if ((t->nodeid = strdup(r->plan[i].nodeid)) == NULL ||
+		    (t->name = strdup(r->plan[i].name)) == NULL ||
+		    (t->description = strdup(r->plan[i].description)) == NULL)
+			return msg_fail(err, errlen, "out of memory");
+		if (r->plan[i].points >= 0)
+			t->points = r->plan[i].points;
+		else
+			t->points = share + (extra-- > 0);
+	}
+	return 0;
+}
+
+void
+report_plan_free(struct test_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		free(plan->tests[i].nodeid);
+		free(plan->tests[i].name);
+		free(plan->tests[i].description);
+	}
+	free(plan->tests);
+	free(plan->names);
+	memset(plan, 0, sizeof *plan);
+}
+
+int
+report_score(const struct test_plan *plan, const struct report *r,
+    struct report_outcome *out)
+{
+	int counts = r->has_parse && r->parse_ok && r->has_load && r->load_ok && !r->tampered;
+	int total = 0;
+
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct report_test *t = NULL;
+
+		memset(&out[i], 0, sizeof out[i]);
+		for (size_t k = 0; k < r->n_tests && t == NULL; k++)
+			if (strcmp(r->tests[k].nodeid, plan->tests[i].nodeid) == 0)
+				t = &r->tests[k];
+		if (t == NULL)
+			continue;
+		out[i].outcome = t->outcome;
+		out[i].message = t->message;
+		out[i].detail = t->detail;
+		out[i].passed = counts && strcmp(t->outcome, "passed") == 0;
+		out[i].points = out[i].passed ? plan->tests[i].points : 0;
+		total += out[i].points;
+	}
+	return total;
+}
+
+char *
+report_plan_to_json(const struct test_plan *plan)
+{
+	cJSON *o = cJSON_CreateObject(), *tests;
+	char *text = NULL;
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddNumberToObject(o, "max_points", plan->max_points);
+	cJSON_AddStringToObject(o, "names", plan->names ? plan->names : "");
+	tests = cJSON_AddArrayToObject(o, "tests");
+	for (size_t i = 0; tests && i < plan->n; i++) {
+		cJSON *t = cJSON_CreateObject();
+
+		cJSON_AddItemToArray(tests, t);
+		cJSON_AddStringToObject(t, "nodeid", plan->tests[i].nodeid);
+		cJSON_AddStringToObject(t, "name", plan->tests[i].name);
+		cJSON_AddStringToObject(t, "description", plan->tests[i].description);
+		cJSON_AddNumberToObject(t, "points", plan->tests[i].points);
+	}
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+int
+report_plan_from_json(const char *text, size_t len, struct test_plan *plan)
+{
+	cJSON *o = cJSON_ParseWithLength(text, len), *tests, *t;
+	const char *names;
+	long long max, points;
+	int rc = -1;
+
+	memset(plan, 0, sizeof *plan);
+	if (o == NULL || get_int(o, "max_points", &max) < 0 ||
+	    (names = get_str(o, "names", REPORT_NAMES_MAX * (REPORT_FIELD_MAX + 1))) == NULL ||
+	    !cJSON_IsArray(tests = cJSON_GetObjectItemCaseSensitive(o, "tests")) ||
+	    cJSON_GetArraySize(tests) < 1 || cJSON_GetArraySize(tests) > REPORT_TESTS_MAX)
+		goto out;
+	plan->max_points = (int)max;
+	if ((plan->names = strdup(names)) == NULL ||
+	    (plan->tests = calloc((size_t)cJSON_GetArraySize(tests), sizeof *plan->tests)) == NULL)
+		goto out;
+	cJSON_ArrayForEach(t, tests) {
+		struct plan_test *pt = &plan->tests[plan->n];
+		const char *nodeid = get_str(t, "nodeid", REPORT_FIELD_MAX);
+		const char *name = get_str(t, "name", REPORT_FIELD_MAX);
+		const char *desc = get_str(t, "description", REPORT_MESSAGE_MAX);
+
+		if (nodeid == NULL || name == NULL || desc == NULL ||
+		    get_int(t, "points", &points) < 0 || points < 0 || points > max)
+			goto out;
+		plan->n++;
+		if ((pt->nodeid = strdup(nodeid)) == NULL || (pt->name = strdup(name)) == NULL ||
+		    (pt->description = strdup(desc)) == NULL)
+			goto out;
+		pt->points = (int)points;
+	}
+	for (size_t i = 0; i < plan->n; i++)
+		max -= plan->tests[i].points;
+	rc = max == 0 ? 0 : -1;	/* the points add up to max_points */
+out:
+	if (rc < 0)
+		report_plan_free(plan);
+	cJSON_Delete(o);
+	return rc;
+}
