@@ -41,7 +41,7 @@ static const char usage_text[] =
 "       markbook check [--course DIR] [SLUG...]\n"
 "       markbook regrade [--db FILE] [--all] [--apply|--discard] SLUG\n"
 "       markbook serve [--course DIR] [--db FILE] [--listen ADDR:PORT] [--workers N]\n"
-"                      [--tls CERT.pem]\n"
+"                      [--connections N] [--tls CERT.pem]\n"
 "       markbook user add [--db FILE] --role teacher|student [--name NAME] USERNAME\n"
 "       markbook export [--db FILE] [--format wide|long|canvas|moodle] > grades.csv\n"
 "       markbook roster import [--db FILE] ROSTER.csv\n"
@@ -73,6 +73,7 @@ static const char usage_text[] =
 "  --db FILE        the database; default ./markbook.db (created when missing)\n"
 "  --listen A:P     address and port to serve on; default 0.0.0.0:8080\n"
 "  --workers N      grading threads; default: the number of CPUs\n"
+"  --connections N  browser connections served at once; default 384\n"
 "  --tls CERT.pem   serve HTTPS with this key and certificate (tools/make-cert)\n";
 
 #define DB_DEFAULT	"markbook.db"
@@ -931,11 +932,12 @@ cmd_serve(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "tls", required_argument, NULL, 't' },
+		{ "connections", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *course = ".", *db = DB_DEFAULT, *listen = LISTEN_DEFAULT, *tls = NULL;
-	long workers = sysconf(_SC_NPROCESSORS_ONLN);
+	long workers = sysconf(_SC_NPROCESSORS_ONLN), conns = WEB_THREADS_DEFAULT;
 	struct web_config wc;
 	struct web *web = NULL;
 	struct store *s = NULL;
@@ -959,6 +961,15 @@ cmd_serve(int argc, char **argv)
 			if (errno || *end || workers < 1 || workers > QUEUE_WORKERS_MAX) {
 				fprintf(stderr, "markbook: --workers takes a number from 1 to %d.\n",
 				    QUEUE_WORKERS_MAX);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			errno = 0;
+			conns = strtol(optarg, &end, 10);
+			if (errno || *end || conns < WEB_THREADS_MIN || conns > WEB_THREADS_MAX) {
+				fprintf(stderr, "markbook: --connections takes a number from %d "
+				    "to %d.\n", WEB_THREADS_MIN, WEB_THREADS_MAX);
 				return EXIT_USAGE;
 			}
 			break;
@@ -1010,7 +1021,7 @@ cmd_serve(int argc, char **argv)
 	memset(&wc, 0, sizeof wc);
 	wc.listen = listen;
 	wc.db_path = dbabs;
-	wc.threads = WEB_THREADS_DEFAULT;
+	wc.threads = (unsigned)conns;
 	wc.queue = &q;
 	wc.tls_cert = tls;
 	if ((web = web_start(&wc, err, sizeof err)) == NULL) {

@@ -16,6 +16,8 @@
 /* civetweb holds a thread per connection (keep-alive too): enough for a
  * class's browsers with 200 slow or idle connections from an attacker on top. */
 #define WEB_THREADS_DEFAULT	384
+#define WEB_THREADS_MIN		8	/* a few browsers and the teacher */
+#define WEB_THREADS_MAX		4096
 #define WEB_REQUEST_TIMEOUT_MS	"10000"
 #define WEB_LISTEN_BACKLOG	"1024"	/* a burst of connections waits, not refused */
 #define WEB_COOKIE		"markbook_session"

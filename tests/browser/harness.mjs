@@ -59,7 +59,10 @@ export class Server {
     this.port = await freePort();
     this.url = `http://127.0.0.1:${this.port}`;
     this.proc = spawn(markbook(), ["serve", "--course", this.course, "--db", this.db,
-      "--listen", `127.0.0.1:${this.port}`, "--workers", String(this.workers)],
+      "--listen", `127.0.0.1:${this.port}`, "--workers", String(this.workers),
+      // Fewer than the 384 a class gets: a browser holds at most a few connections, and
+      // every thread makes each start and stop slower under the sanitizers.
+      "--connections", "64"],
     { stdio: ["ignore", "pipe", "pipe"] });
     const collect = (d) => { this.output += d.toString(); };
     this.proc.stdout.on("data", collect);

@@ -147,7 +147,9 @@ test("the teacher grades one submission again and the page follows it to the new
   await shot(page, "teacher-grade-again-waiting");
   const done = page.locator("#result .result[data-status=done]", { hasText: "Score: 4/10" });
   await done.waitFor({ timeout: 90000 });
-  assert.equal(seen[0], "queued");
+  // The grader may claim it before the first answer is read, so "grading" is as good a
+  // first word as "queued"; what matters is that the old "done" is not what came first.
+  assert.ok(["queued", "grading"].includes(seen[0]), `first status seen: ${seen[0]}`);
   assert.equal(seen.at(-1), "done");
   assert.match(await page.locator("#notice.ok").textContent(), /is graded: 4\/10/);
   const tests = page.locator("#result table.tests tbody tr");

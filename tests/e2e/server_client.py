@@ -172,12 +172,21 @@ class Client:
         raise AssertionError(f"submission {sid} not graded within {timeout} s: {s}")
 
 
+# Browser connections a test server serves at once. The default (384, for a class and an
+# attacker's idle connections on top) costs a thread each, and under the sanitizers every
+# start and stop of so many threads takes seconds; only the tests of many connections
+# need them all.
+TEST_CONNECTIONS = 64
+
+
 class Server:
     """A running `markbook serve` on a copy of the course, with its own database."""
 
     def __init__(self, course: Path, db: Path, workers: int = 2,
-                 prefix: Optional[list[str]] = None, extra: Optional[list[str]] = None):
+                 prefix: Optional[list[str]] = None, extra: Optional[list[str]] = None,
+                 connections: Optional[int] = TEST_CONNECTIONS):
         self.course, self.db, self.workers = course, db, workers
+        self.connections = connections  # None: the server's own default
         self.prefix, self.extra = prefix or [], extra or []  # e.g. unshare; --tls FILE
         self.tls: Optional[ssl.SSLContext] = None  # clients speak HTTPS with it
         self.port = free_port()
@@ -192,7 +201,7 @@ class Server:
         self.proc = subprocess.Popen(
             [*self.prefix, markbook(), "serve", "--course", str(self.course), "--db",
              str(self.db), "--listen", f"127.0.0.1:{self.port}", "--workers",
-             str(self.workers), *self.extra],
+             str(self.workers), *self.connection_args(), *self.extra],
             stdout=log, stderr=subprocess.STDOUT, text=True)
         self.log = log
         end = time.monotonic() + 60
@@ -211,6 +220,9 @@ class Server:
         if m:
             self.teacher_password = m[1]
         return self
+
+    def connection_args(self) -> list[str]:
+        return [] if self.connections is None else ["--connections", str(self.connections)]
 
     def client(self) -> Client:
         return Client(self.port, self.tls)

@@ -102,10 +102,14 @@ def test_bad_slug(world):
     (["grade", "--json", "FILE"], "exercise"),
     (["grade", "--exercise", "cp1-functions", "--bogus", "FILE"], "bogus"),
     (["grade", "--exercise", "cp1-functions", "--jobs", "0", "FILE"], "jobs"),
+    (["serve", "--workers", "0"], "--workers takes a number"),
+    (["serve", "--connections", "3"], "--connections takes a number from 8"),
+    (["serve", "--connections", "lots"], "--connections takes a number"),
     (["no-such-command"], "no-such-command"),
     ([], ""),
 ], ids=["unknown-exercise", "no-files", "no-exercise", "unknown-option", "jobs-0",
-        "unknown-command", "no-command"])
+        "workers-0", "connections-3", "connections-not-a-number", "unknown-command",
+        "no-command"])
 def test_usage_error(world, args, phrase):
     """Usage errors exit 2 with a message on stderr, and grade nothing."""
     correct = str(world.submission("cp1-functions", "correct.py", "usage"))
