@@ -114,8 +114,11 @@ $(BUILD)/bench-load: tools/bench-load.c $(BUILD)/fsutil.o | $(BUILD)
 bench-grade: deps markbook
 	tools/bench-grade
 
+bench-server: deps markbook $(BUILD)/bench-load
+	tools/bench-server
+
 # Every benchmark; the figures are kept in bench/results.md.
-bench: deps markbook
+bench: deps markbook $(BUILD)/bench-load
 	@mkdir -p bench
 	tools/bench-run > bench/results.md.new && mv bench/results.md.new bench/results.md
 	@cat bench/results.md
@@ -124,4 +127,4 @@ clean:
 	rm -rf $(BUILD) markbook build-asan markbook-asan build-fuzz
 
 .PHONY: all deps unit test test-asan asan-unit fuzz fuzz-bins valgrind run bench bench-grade \
-	clean
+	bench-server clean
