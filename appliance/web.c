@@ -1,12 +1,17 @@
 #include "web.h"
 
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <link.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -14,6 +19,9 @@
 struct web {
 	struct mg_context *ctx;
 	struct web_config cfg;
+	struct sockaddr_in self;	/* where to reach our own listener */
+	int has_self;			/* the listen address is IPv4 */
+	atomic_int stopped;		/* mg_stop() has returned */
 };
 
 /* On every response: no script but ours, never framed, no MIME sniffing. */
@@ -472,11 +480,62 @@ web_start(const struct web_config *cfg, char *err, size_t errlen)
 	return w;
 }
 
+/* Where a connection to ourselves goes: the listen address, or loopback when
+ * it is every address. Only IPv4; elsewise has_self stays 0. */
+static void
+find_self(struct web *w)
+{
+	const char *colon = strrchr(w->cfg.listen, ':');
+	char host[64];
+	long port;
+
+	if (colon == NULL || (size_t)(colon - w->cfg.listen) >= sizeof host)
+		return;
+	memcpy(host, w->cfg.listen, (size_t)(colon - w->cfg.listen));
+	host[colon - w->cfg.listen] = '\0';
+	port = strtol(colon + 1, NULL, 10);
+	if (port < 1 || port > 65535)
+		return;
+	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0)
+		strcpy(host, "127.0.0.1");
+	w->self.sin_family = AF_INET;
+	w->self.sin_port = htons((uint16_t)port);
+	w->has_self = inet_pton(AF_INET, host, &w->self.sin_addr) == 1;
+}
+
+/* civetweb's listening thread reads its stop flag only between waits of up to
+ * 2 s for a new connection; connecting to it ends the wait, so a stop (Ctrl-C,
+ * and every test server) takes milliseconds rather than up to 2 s. Connects
+ * until mg_stop() has returned; each connection is closed unused. */
+static void *
+nudge(void *arg)
+{
+	struct web *w = arg;
+	int fd;
+
+	while (!atomic_load(&w->stopped)) {
+		if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+			(void)connect(fd, (const struct sockaddr *)&w->self, sizeof w->self);
+			close(fd);
+		}
+		usleep(WEB_NUDGE_US);
+	}
+	return NULL;
+}
+
 void
 web_stop(struct web *w)
 {
+	pthread_t t;
+	int nudging;
+
 	if (w == NULL)
 		return;
+	find_self(w);
+	nudging = w->has_self && pthread_create(&t, NULL, nudge, w) == 0;
 	mg_stop(w->ctx);
+	atomic_store(&w->stopped, 1);
+	if (nudging)
+		pthread_join(t, NULL);
 	free(w);
 }

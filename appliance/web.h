@@ -23,6 +23,7 @@
 #define WEB_COOKIE		"markbook_session"
 #define WEB_FIELD_MAX		256	/* a form field that is not the notebook */
 #define WEB_FILE_CHUNK		65536	/* read and sent at a time by web_reply_file() */
+#define WEB_NUDGE_US		20000	/* between connections that wake a stopping listener */
 
 struct web_config {
 	const char *listen;		/* ADDR:PORT */
