@@ -33,7 +33,7 @@ $(BUILD)/%.o: appliance/%.c appliance/*.h | $(BUILD)
 
 # The Python harness is embedded so the binary is the only file to copy.
 $(BUILD)/embedded.c: tools/embed.py $(HARNESS) | $(BUILD)
-	$(PYTHON) tools/embed.py appliance/harness $@
+	$(PYTHON) tools/embed.py --pyc appliance/harness $@
 
 # So are the web UI and the database schema.
 $(BUILD)/static.c: tools/embed.py $(STATIC) | $(BUILD)
