@@ -166,6 +166,20 @@ main(void)
 		CHECK(strstr(res.output, "uid 0") == NULL && strstr(res.output, "no network"));
 		sandbox_result_free(&res);
 	}
+	TEST("sandbox_run gives way to the web server: nice 10, also for its autogroup") {
+		CHECK(run_py(&id, "import os\n"
+		    "print('niceness', os.nice(0))\n"
+		    "try:\n    print(open('/proc/self/autogroup').read().strip())\n"
+		    "except OSError: print('no autogroup')\n", 10, NULL, &res) == 0);
+		CHECK(strstr(res.output, "niceness 10\n") != NULL);
+		/* A kernel without autogroups has no file; with them, the
+		 * sandbox's session must not weigh as much as the server. */
+		CHECK(strstr(res.output, "no autogroup") != NULL ||
+		    strstr(res.output, "autogroup-") != NULL);
+		CHECK(strstr(res.output, "no autogroup") != NULL ||
+		    strstr(res.output, " nice 10") != NULL);
+		sandbox_result_free(&res);
+	}
 	TEST("sandbox_run kills a run at its wall clock") {
 		CHECK(run_py(&id, "while True: pass", 2, NULL, &res) == 0);
 		CHECK(res.end == SANDBOX_TIMED_OUT);
