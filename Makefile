@@ -106,8 +106,9 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(OBJS) | $(BUILD)
 valgrind: deps markbook
 	$(PYTHON) -m pytest -p no:cacheprovider -q -s tests/e2e/test_server_valgrind.py
 
-# The classroom burst's students (tools/bench-server), in C: the waits of
-# Python threads for their GIL showed up as the server's latency.
+# The classroom burst's students (tools/bench-server), in C, so that the
+# generator's own waits (Python threads queue for the GIL) are not timed
+# as the server's.
 $(BUILD)/bench-load: tools/bench-load.c $(BUILD)/fsutil.o | $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $^ -lcjson -lpthread
 

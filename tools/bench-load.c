@@ -15,8 +15,8 @@
  *     graded AT                 when the student saw the full score
  *     error USERNAME: WHAT      what stopped that student
  *
- * It is C because on a 2-core machine a Python load generator's waits for its
- * GIL were measured as the server's latency. Exits 0 when it ran, whatever
+ * It is C so that the generator's own waits (a Python generator's threads
+ * queue for the GIL) are not timed as the server's. Exits 0 when it ran, whatever
  * the students met; 1 on bad usage or when it could not start.
  */
 #include <arpa/inet.h>
