@@ -437,6 +437,11 @@ web_start(const struct web_config *cfg, char *err, size_t errlen)
 		 * body), so a slow one holds a thread for 10 s, not forever. */
 		"request_timeout_ms", WEB_REQUEST_TIMEOUT_MS,
 		"keep_alive_timeout_ms", "5000",
+		/* A reply goes out in several writes (headers, then the body);
+		 * with Nagle on, the later ones waited for the browser's delayed
+		 * ACK: 40 ms a request on a kept-alive connection from Linux, up
+		 * to 200 ms from Windows. */
+		"tcp_nodelay", "1",
 		"listen_backlog", WEB_LISTEN_BACKLOG,
 		"ssl_protocol_version", "4",	/* TLS 1.2 and later */
 		cfg->tls_cert ? "ssl_certificate" : NULL, cfg->tls_cert,
