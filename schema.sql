@@ -95,6 +95,11 @@ CREATE INDEX submissions_student ON submissions(user_id, exercise_id);
 -- rows themselves, whose notebooks make a term's table tens of megabytes.
 CREATE INDEX submissions_scores ON submissions(user_id, exercise_id, status, score,
 	created_at, override_score);
+-- The teacher's exercise list counts, per exercise, the submissions waiting
+-- and those graded with older tests; the dashboard counts recent uploads.
+-- Without these each count read the whole table.
+CREATE INDEX submissions_exercise ON submissions(exercise_id, status, tests_hash);
+CREATE INDEX submissions_recent ON submissions(created_at);
 
 CREATE TABLE test_results (
 	submission_id	INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,

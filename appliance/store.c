@@ -1526,10 +1526,12 @@ store_pass_rates(struct store *s, int (*cb)(const struct store_pass_rate *p, voi
 
 	/* Results are matched to the plan by test name: a result graded with
 	 * an older plan still counts for the tests both plans have. */
-	st = prepare(s, "WITH latest AS (SELECT max(id) AS id FROM submissions "
-	    "WHERE status = 'done' GROUP BY user_id, exercise_id), "
-	    "results AS (SELECT s.exercise_id, t.name, t.passed FROM latest l "
-	    "JOIN submissions s ON s.id = l.id JOIN test_results t ON t.submission_id = s.id) "
+	/* "+status": read the covering index submissions_scores in its order,
+	 * not the rows (notebooks and all) that submissions_queue points to. */
+	st = prepare(s, "WITH latest AS (SELECT exercise_id, max(id) AS id FROM submissions "
+	    "WHERE +status = 'done' GROUP BY user_id, exercise_id), "
+	    "results AS (SELECT l.exercise_id, t.name, t.passed FROM latest l "
+	    "JOIN test_results t ON t.submission_id = l.id) "
 	    "SELECT e.slug, e.title, p.position, p.name, p.description, "
 	    "coalesce(sum(r.passed), 0), count(r.passed) FROM exercises e "
 	    "JOIN plan_tests p ON p.exercise_id = e.id "
