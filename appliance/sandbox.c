@@ -21,6 +21,11 @@
 #include "fsutil.h"
 #include "msg.h"
 
+/* SANDBOX_NICE as text, for /proc/self/autogroup. */
+#define TEXT_OF(x)	#x
+#define NUMBER_TEXT(x)	TEXT_OF(x)
+#define NICE_TEXT	NUMBER_TEXT(SANDBOX_NICE)
+
 #define DISK_CHECK_MS	200
 /* How often a sandbox without a pidfd is looked at: kernels before 5.3 have
  * no pidfd_open(), nor has Debian 12's valgrind 3.19, under which
@@ -191,7 +196,7 @@ child_exec(const char *const *argv, const char *const *env,
 	 * while two gradings ran. The autogroup gets the sandbox's nice value.
 	 * Best effort: a kernel without autogroups has no such file. */
 	if ((fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC)) >= 0) {
-		(void)!write(fd, SANDBOX_NICE_TEXT, sizeof SANDBOX_NICE_TEXT - 1);
+		(void)!write(fd, NICE_TEXT, sizeof NICE_TEXT - 1);
 		close(fd);
 	}
 	/* Move the pipe ends above the target numbers before placing them, so

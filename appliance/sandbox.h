@@ -19,7 +19,6 @@
 #define SANDBOX_ARGV_MAX	64
 #define SANDBOX_HIDE_MAX	16
 #define SANDBOX_NICE		10	/* below the web server and the teacher */
-#define SANDBOX_NICE_TEXT	"10"	/* the same, for /proc/self/autogroup */
 #define SANDBOX_CHILD_STACK	(64 * 1024)	/* the child until it execs */
 
 struct sandbox_limits {
