@@ -20,7 +20,6 @@ struct web {
 	struct mg_context *ctx;
 	struct web_config cfg;
 	struct sockaddr_in self;	/* where to reach our own listener */
-	int has_self;			/* the listen address is IPv4 */
 	atomic_int stopped;		/* mg_stop() has returned */
 };
 
@@ -486,8 +485,9 @@ web_start(const struct web_config *cfg, char *err, size_t errlen)
 }
 
 /* Where a connection to ourselves goes: the listen address, or loopback when
- * it is every address. Only IPv4; elsewise has_self stays 0. */
-static void
+ * it is every address. Returns 1 with w->self set, or 0 when the address is
+ * not IPv4. */
+static int
 find_self(struct web *w)
 {
 	const char *colon = strrchr(w->cfg.listen, ':');
@@ -495,17 +495,17 @@ find_self(struct web *w)
 	long port;
 
 	if (colon == NULL || (size_t)(colon - w->cfg.listen) >= sizeof host)
-		return;
+		return 0;
 	memcpy(host, w->cfg.listen, (size_t)(colon - w->cfg.listen));
 	host[colon - w->cfg.listen] = '\0';
 	port = strtol(colon + 1, NULL, 10);
 	if (port < 1 || port > 65535)
-		return;
+		return 0;
 	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0)
 		strcpy(host, "127.0.0.1");
 	w->self.sin_family = AF_INET;
 	w->self.sin_port = htons((uint16_t)port);
-	w->has_self = inet_pton(AF_INET, host, &w->self.sin_addr) == 1;
+	return inet_pton(AF_INET, host, &w->self.sin_addr) == 1;
 }
 
 /* civetweb's listening thread reads its stop flag only between waits of up to
@@ -536,8 +536,7 @@ web_stop(struct web *w)
 
 	if (w == NULL)
 		return;
-	find_self(w);
-	nudging = w->has_self && pthread_create(&t, NULL, nudge, w) == 0;
+	nudging = find_self(w) && pthread_create(&t, NULL, nudge, w) == 0;
 	mg_stop(w->ctx);
 	atomic_store(&w->stopped, 1);
 	if (nudging)
