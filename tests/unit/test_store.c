@@ -44,6 +44,16 @@ pragma(const char *file, const char *sql)
 	return v;
 }
 
+/* Rows of best_scores (kept by triggers) that differ from best_of (computed
+ * now from every submission), counted both ways: 0 when the triggers kept up. */
+static long long
+stale_best_scores(void)
+{
+	return pragma(path, "SELECT (SELECT count(*) FROM (SELECT * FROM best_scores EXCEPT "
+	    "SELECT * FROM best_of)) + (SELECT count(*) FROM (SELECT * FROM best_of EXCEPT "
+	    "SELECT * FROM best_scores))");
+}
+
 static void
 sql(const char *file, const char *text)
 {
@@ -409,6 +419,7 @@ main(void)
 		CHECK(store_gradebook(s, gradebook_row, &r) == STORE_OK);
 		CHECK_STR(r.text, "ada/ex1=9/16;ada/ex2=7/16;bob/ex1=-1/0;bob/ex2=0/0;");
 		store_close(s);
+		CHECK(stale_best_scores() == 0);
 	}
 	TEST("the gradebook keeps scores of an exercise no longer in the course") {
 		struct rows r = { "" };
@@ -423,6 +434,7 @@ main(void)
 		CHECK(store_gradebook(s, gradebook_row, &r) == STORE_OK);
 		CHECK_STR(r.text, "ada/ex1=4/4;");
 		store_close(s);
+		CHECK(stale_best_scores() == 0);
 	}
 	TEST("a reload unpublishes only what is gone, and only published work is claimed") {
 		const char *keep[] = { "ex2" };
@@ -562,6 +574,7 @@ main(void)
 		CHECK_STR(sub.override_comment, "");
 		store_submission_free(&sub);
 		store_close(s);
+		CHECK(stale_best_scores() == 0);
 		CHECK(pragma(path, "SELECT count(*) FROM audit WHERE action = 'override' AND "
 		    "subject = 'submission 1 (ada, ex1)' AND old_value = '4/10' AND "
 		    "new_value = '7/10' AND comment = 'Ill that day' AND at = 5000") == 1);
@@ -611,6 +624,7 @@ main(void)
 		CHECK(store_unpublish_except(s, NULL, 0) == STORE_OK);
 		CHECK(store_grade_again(s, a1, tina, 30, &g) == STORE_UNPUBLISHED);
 		store_close(s);
+		CHECK(stale_best_scores() == 0);
 		CHECK(pragma(path, "SELECT count(*) FROM audit WHERE action = 'grade-again' AND "
 		    "subject = 'submission 1 (ada, ex1)' AND old_value = '4/10' AND "
 		    "new_value = 'graded again' AND at = 10 AND actor_id = 3") == 1);
@@ -631,6 +645,34 @@ main(void)
 		CHECK(store_gradebook(s, gradebook_row, &r) == STORE_OK);
 		CHECK_STR(r.text, "ada/ex1=6/6;");
 		store_close(s);
+		CHECK(stale_best_scores() == 0);
+	}
+	TEST("a changed due date or late policy scores the exercise's best again") {
+		/* A full score handed in at 2000, a day late when due at 1000. */
+		static const struct { long long due; int penalty, max_days; const char *row; }
+		    policy[] = {
+			{ 1000, 50, 7, "ada/ex1=5/5;" },
+			{ 3000, 50, 7, "ada/ex1=10/10;" },	/* due later: on time */
+			{ 1000, 20, 7, "ada/ex1=8/8;" },	/* a smaller penalty */
+			{ 1000, 20, 0, "ada/ex1=0/0;" },	/* nothing after the due date */
+			{ 1000, -1, 0, "ada/ex1=10/10;" },	/* no late policy */
+		};
+		struct rows r;
+		long long ex, ada, id;
+
+		s = fresh();
+		ex = late_exercise(s, "ex1", 1000, 50, 7);
+		ada = student(s, "ada");
+		store_add_submission(s, ada, ex, 10, "x", 1, 100, 2000, &id);
+		grade(s, id, 10, 10, GRADE_DONE);
+		for (size_t i = 0; i < sizeof policy / sizeof policy[0]; i++) {
+			late_exercise(s, "ex1", policy[i].due, policy[i].penalty, policy[i].max_days);
+			r.text[0] = '\0';
+			CHECK(store_gradebook(s, gradebook_row, &r) == STORE_OK);
+			CHECK_STR(r.text, policy[i].row);
+		}
+		store_close(s);
+		CHECK(stale_best_scores() == 0);
 	}
 	TEST("a regrade grades after uploads, previews old and new best, and applies with audit") {
 		struct store_regrade g;
@@ -700,6 +742,7 @@ main(void)
 		CHECK(store_gradebook(s, gradebook_row, &r) == STORE_OK);
 		CHECK_STR(r.text, "ada/ex1=9/9;bob/ex1=3/3;");
 		store_close(s);
+		CHECK(stale_best_scores() == 0);
 		CHECK(pragma(path, "SELECT count(*) FROM audit WHERE action = 'regrade' AND "
 		    "subject = 'user bob, regrade 1' AND old_value = '6' AND new_value = '3'") == 1);
 		CHECK(pragma(path, "SELECT count(*) FROM audit WHERE action = 'regrade-applied'") == 1);
@@ -719,6 +762,7 @@ main(void)
 		CHECK(store_get_regrade(s, e1, &g) == STORE_OK);
 		CHECK_STR(g.status, "discarded");
 		store_close(s);
+		CHECK(stale_best_scores() == 0);
 		CHECK(pragma(path, "SELECT score FROM submissions") == 4);
 		CHECK(pragma(path, "SELECT count(*) FROM audit WHERE action = 'regrade-discarded'") ==
 		    1);
