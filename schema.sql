@@ -122,7 +122,7 @@ CREATE TABLE test_results (
 CREATE TABLE regrades (
 	id		INTEGER PRIMARY KEY,
 	exercise_id	INTEGER NOT NULL REFERENCES exercises(id),
-	tests_hash	TEXT NOT NULL,		-- the tests it grades with
+	tests_hash	TEXT NOT NULL,		-- the tests it started with
 	status		TEXT NOT NULL DEFAULT 'running'
 			CHECK (status IN ('running', 'applied', 'discarded')),
 	actor_id	INTEGER REFERENCES users(id),	-- NULL: the command line
@@ -141,6 +141,9 @@ CREATE TABLE regrade_items (
 	output		TEXT NOT NULL DEFAULT '',
 	tests		TEXT NOT NULL DEFAULT '[]',	-- JSON: test_results rows
 	attempts	INTEGER NOT NULL DEFAULT 0,
+	-- The hidden tests that graded it: the regrade's own, unless the
+	-- teacher changed them again while it ran.
+	tests_hash	TEXT NOT NULL DEFAULT '',
 	PRIMARY KEY (regrade_id, submission_id)
 ) STRICT;
 CREATE INDEX regrade_items_queue ON regrade_items(status, regrade_id);

@@ -480,9 +480,9 @@ grade_one(struct queue *q, struct store *s, struct store_claim *c)
 	 * the queue until it works again. */
 	if (res.status == GRADE_ERROR && qe && qe->ready && !sandbox_retest(q))
 		retry = 1;
-	if ((c->regrade_id ? store_finish_regrade_item(s, c->regrade_id, c->id, &res, retry) :
-	    store_finish_submission(s, c->id, &res, qe ? qe->tests_hash : "", retry,
-	    (long long)time(NULL))) < 0)
+	if ((c->regrade_id ? store_finish_regrade_item(s, c->regrade_id, c->id, &res,
+	    qe ? qe->tests_hash : "", retry) : store_finish_submission(s, c->id, &res,
+	    qe ? qe->tests_hash : "", retry, (long long)time(NULL))) < 0)
 		fprintf(stderr, "markbook: cannot record the grading of submission %lld: %s\n",
 		    c->id, store_errmsg(s));
 	grader_result_free(&res);

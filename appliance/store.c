@@ -884,7 +884,7 @@ store_list_submissions(struct store *s, long long user_id, long long exercise_id
 
 int
 store_finish_regrade_item(struct store *s, long long regrade_id, long long submission_id,
-    const struct grade_result *r, int retry)
+    const struct grade_result *r, const char *tests_hash, int retry)
 {
 	char *flags = NULL;
 
@@ -893,10 +893,10 @@ store_finish_regrade_item(struct store *s, long long regrade_id, long long submi
 	if (begin(s) < 0)
 		goto fail;
 	if (exec(s, "UPDATE regrade_items SET status = ?, score = ?, message = ?, flags = ?, "
-	    "output = ?, tests = '[]' WHERE regrade_id = ? AND submission_id = ?", "tntttii",
-	    retry ? "queued" : r->status == GRADE_DONE ? "done" : "error", r->score,
-	    r->message ? r->message : "", flags, r->output ? r->output : "", regrade_id,
-	    submission_id) < 0)
+	    "output = ?, tests = '[]', tests_hash = ? WHERE regrade_id = ? AND submission_id = ?",
+	    "tnttttii", retry ? "queued" : r->status == GRADE_DONE ? "done" : "error", r->score,
+	    r->message ? r->message : "", flags, r->output ? r->output : "",
+	    tests_hash ? tests_hash : "", regrade_id, submission_id) < 0)
 		goto fail;
 	for (size_t i = 0; !retry && i < r->n_tests; i++) {
 		const struct grade_test *t = &r->tests[i];
@@ -1091,8 +1091,8 @@ store_finish_regrade(struct store *s, long long id, int apply, long long actor_i
 	snprintf(subject, sizeof subject, "regrade %lld", id);
 	if (apply && (audit_regrade_rows(s, id, actor_id, now) < 0 ||
 	    exec(s, "UPDATE submissions SET score = i.score, message = i.message, "
-	    "flags = i.flags, output = i.output, tests_hash = g.tests_hash, graded_at = ? "
-	    "FROM regrade_items i JOIN regrades g ON g.id = i.regrade_id "
+	    "flags = i.flags, output = i.output, tests_hash = i.tests_hash, graded_at = ? "
+	    "FROM regrade_items i "
 	    "WHERE i.regrade_id = ? AND i.status = 'done' AND submissions.id = i.submission_id",
 	    "ii", now, id) < 0 ||
 	    exec(s, "DELETE FROM test_results WHERE submission_id IN (SELECT submission_id "

@@ -155,9 +155,12 @@ int store_finish_submission(struct store *s, long long id, const struct grade_re
     const char *tests_hash, int retry, long long now);
 
 /* Keep the grading of a regrade's item (submission `submission_id` of regrade
- * `regrade_id`) until the regrade is applied; with `retry` it waits again. */
+ * `regrade_id`), graded with the hidden tests `tests_hash`, until the regrade
+ * is applied; with `retry` it waits again. Applying gives each submission the
+ * hash of the tests that graded it, so one graded after the teacher changed
+ * the tests again mid-regrade counts as graded with older tests or not, truly. */
 int store_finish_regrade_item(struct store *s, long long regrade_id, long long submission_id,
-    const struct grade_result *r, int retry);
+    const struct grade_result *r, const char *tests_hash, int retry);
 
 /* Start regrading exercise `exercise_id` with its current hidden tests: every
  * graded submission when `all`, else those graded with other tests. Returns

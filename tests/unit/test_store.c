@@ -716,13 +716,14 @@ main(void)
 			struct grade_result res = { GRADE_DONE, 9, 10, (char *)"regraded", NULL, 0,
 				&gt, 1, (char *)"out", 0.1 };
 
-			CHECK(store_finish_regrade_item(s, id, a1, &res, 0) == STORE_OK);
+			CHECK(store_finish_regrade_item(s, id, a1, &res, "new", 0) == STORE_OK);
 			CHECK(store_finish_regrade(s, id, 1, 0, 20) == STORE_LIMIT);
 			CHECK(store_claim_submission(s, &c) == STORE_OK && c.id == b1);
 			store_claim_free(&c);
 			res.score = 3;
 			gt.points = 3;
-			CHECK(store_finish_regrade_item(s, id, b1, &res, 0) == STORE_OK);
+			/* The teacher changed the tests again while the regrade ran. */
+			CHECK(store_finish_regrade_item(s, id, b1, &res, "newer", 0) == STORE_OK);
 		}
 		CHECK(store_get_regrade(s, e1, &g) == STORE_OK);
 		CHECK(g.id == id && g.total == 2 && g.graded == 2 && g.errors == 0);
@@ -737,6 +738,10 @@ main(void)
 		    sub.tests[0].passed && sub.graded_at == 30);
 		CHECK_STR(sub.message, "regraded");
 		CHECK_STR(sub.tests_hash, "new");
+		store_submission_free(&sub);
+		CHECK(store_get_submission(s, b1, &sub) == STORE_OK);
+		CHECK(sub.score == 3);
+		CHECK_STR(sub.tests_hash, "newer");
 		store_submission_free(&sub);
 		r.text[0] = '\0';
 		CHECK(store_gradebook(s, gradebook_row, &r) == STORE_OK);
