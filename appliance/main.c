@@ -71,7 +71,8 @@ static const char usage_text[] =
 "  --json           print a JSON array, one object per FILE\n"
 "  --jobs N         grade N files at once; default: the number of CPUs\n"
 "  --db FILE        the database; default ./markbook.db (created when missing)\n"
-"  --listen A:P     address and port to serve on; default 0.0.0.0:8080\n"
+"  --listen A:P     IPv4 address and port to serve on (or a port); default\n"
+"                   0.0.0.0:8080, every network of this computer\n"
 "  --workers N      grading threads; default: the number of CPUs\n"
 "  --connections N  browser connections served at once; default 384\n"
 "  --tls CERT.pem   serve HTTPS with this key and certificate (tools/make-cert)\n";
@@ -940,6 +941,7 @@ cmd_serve(int argc, char **argv)
 	long workers = sysconf(_SC_NPROCESSORS_ONLN), conns = WEB_THREADS_DEFAULT;
 	struct web_config wc;
 	struct web *web = NULL;
+	struct sockaddr_in addr;
 	struct store *s = NULL;
 	struct queue q;
 	long long n = 0;
@@ -976,6 +978,12 @@ cmd_serve(int argc, char **argv)
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: fputs(usage_text, stderr); return EXIT_USAGE;
 		}
+	}
+	if (web_parse_listen(listen, &addr) < 0) {
+		fprintf(stderr, "markbook: --listen takes PORT or IPV4-ADDRESS:PORT, such as "
+		    "0.0.0.0:8080 (every network of this computer) or 127.0.0.1:8080 (this "
+		    "computer only); \"%s\" is neither.\n", listen);
+		return EXIT_USAGE;
 	}
 	if (workers < 1)
 		workers = 1;

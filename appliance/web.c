@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <link.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -484,28 +485,46 @@ web_start(const struct web_config *cfg, char *err, size_t errlen)
 	return w;
 }
 
+int
+web_parse_listen(const char *listen, struct sockaddr_in *addr)
+{
+	const char *colon = strrchr(listen, ':');
+	const char *port = colon ? colon + 1 : listen;
+	char host[INET_ADDRSTRLEN];
+	char *end;
+	long n;
+
+	memset(addr, 0, sizeof *addr);
+	addr->sin_family = AF_INET;
+	if (colon) {
+		if ((size_t)(colon - listen) >= sizeof host)
+			return -1;
+		memcpy(host, listen, (size_t)(colon - listen));
+		host[colon - listen] = '\0';
+		if (inet_pton(AF_INET, host, &addr->sin_addr) != 1)
+			return -1;
+	}
+	/* Digits only: civetweb reads a trailing "s" or "r" as options. */
+	if (*port < '0' || *port > '9')
+		return -1;
+	errno = 0;
+	n = strtol(port, &end, 10);
+	if (errno || *end != '\0' || n < 1 || n > 65535)
+		return -1;
+	addr->sin_port = htons((uint16_t)n);
+	return 0;
+}
+
 /* Where a connection to ourselves goes: the listen address, or loopback when
- * it is every address. Returns 1 with w->self set, or 0 when the address is
- * not IPv4. */
+ * it is every address. Returns 1 with w->self set, 0 when there is none. */
 static int
 find_self(struct web *w)
 {
-	const char *colon = strrchr(w->cfg.listen, ':');
-	char host[64];
-	long port;
-
-	if (colon == NULL || (size_t)(colon - w->cfg.listen) >= sizeof host)
+	if (web_parse_listen(w->cfg.listen, &w->self) < 0)
 		return 0;
-	memcpy(host, w->cfg.listen, (size_t)(colon - w->cfg.listen));
-	host[colon - w->cfg.listen] = '\0';
-	port = strtol(colon + 1, NULL, 10);
-	if (port < 1 || port > 65535)
-		return 0;
-	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0)
-		strcpy(host, "127.0.0.1");
-	w->self.sin_family = AF_INET;
-	w->self.sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &w->self.sin_addr) == 1;
+	if (w->self.sin_addr.s_addr == htonl(INADDR_ANY))
+		w->self.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return 1;
 }
 
 /* civetweb's listening thread reads its stop flag only between waits of up to

@@ -3,6 +3,7 @@
 
 #include <civetweb.h>
 #include <cjson/cJSON.h>
+#include <netinet/in.h>
 #include <stddef.h>
 
 #include "auth.h"
@@ -26,7 +27,7 @@
 #define WEB_NUDGE_US		20000	/* between connections that wake a stopping listener */
 
 struct web_config {
-	const char *listen;		/* ADDR:PORT */
+	const char *listen;		/* ADDR:PORT or PORT: web_parse_listen() */
 	const char *db_path;
 	unsigned threads;
 	struct queue *queue;
@@ -57,6 +58,11 @@ struct web *web_start(const struct web_config *cfg, char *err, size_t errlen);
 
 /* Stop accepting, finish the requests in progress, free `w`. */
 void web_stop(struct web *w);
+
+/* Read a --listen value: PORT (every address) or IPV4:PORT, the port 1 to
+ * 65535 in digits. Returns 0 with `addr` set, -1 for anything else (civetweb
+ * as Debian builds it serves IPv4 only). */
+int web_parse_listen(const char *listen, struct sockaddr_in *addr);
 
 /* Send `len` bytes of `body` with `status`, `type` and the security headers;
  * `extra` is more header lines ending in CRLF, or NULL. */

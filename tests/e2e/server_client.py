@@ -184,9 +184,11 @@ class Server:
 
     def __init__(self, course: Path, db: Path, workers: int = 2,
                  prefix: Optional[list[str]] = None, extra: Optional[list[str]] = None,
-                 connections: Optional[int] = TEST_CONNECTIONS):
+                 connections: Optional[int] = TEST_CONNECTIONS,
+                 listen: str = "127.0.0.1:{port}"):
         self.course, self.db, self.workers = course, db, workers
         self.connections = connections  # None: the server's own default
+        self.listen = listen  # --listen, with {port} the free port found for it
         self.prefix, self.extra = prefix or [], extra or []  # e.g. unshare; --tls FILE
         self.tls: Optional[ssl.SSLContext] = None  # clients speak HTTPS with it
         self.port = free_port()
@@ -200,7 +202,7 @@ class Server:
         log = open(self.db.parent / f"serve-{self.port}-{time.monotonic_ns()}.log", "a+")
         self.proc = subprocess.Popen(
             [*self.prefix, markbook(), "serve", "--course", str(self.course), "--db",
-             str(self.db), "--listen", f"127.0.0.1:{self.port}", "--workers",
+             str(self.db), "--listen", self.listen.format(port=self.port), "--workers",
              str(self.workers), *self.connection_args(), *self.extra],
             stdout=log, stderr=subprocess.STDOUT, text=True)
         self.log = log

@@ -105,10 +105,15 @@ def test_bad_slug(world):
     (["serve", "--workers", "0"], "--workers takes a number"),
     (["serve", "--connections", "3"], "--connections takes a number from 8"),
     (["serve", "--connections", "lots"], "--connections takes a number"),
+    (["serve", "--listen", "[::1]:8080"], "--listen takes PORT or IPV4-ADDRESS:PORT"),
+    (["serve", "--listen", "localhost:8080"], "\"localhost:8080\" is neither"),
+    (["serve", "--listen", "0.0.0.0:70000"], "--listen takes"),
+    (["serve", "--listen", "8080s"], "--listen takes"),
     (["no-such-command"], "no-such-command"),
     ([], ""),
 ], ids=["unknown-exercise", "no-files", "no-exercise", "unknown-option", "jobs-0",
-        "workers-0", "connections-3", "connections-not-a-number", "unknown-command",
+        "workers-0", "connections-3", "connections-not-a-number", "listen-ipv6",
+        "listen-hostname", "listen-port-too-big", "listen-port-with-options", "unknown-command",
         "no-command"])
 def test_usage_error(world, args, phrase):
     """Usage errors exit 2 with a message on stderr, and grade nothing."""

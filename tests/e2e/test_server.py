@@ -346,6 +346,20 @@ def test_server_user_add_creates_the_database_and_refuses_a_taken_name(tmp_path)
     assert row[0] == "Ada L." and row[1] == "student" and row[2].startswith("$2b$11$")
 
 
+def test_server_listens_on_a_bare_port_and_stops_cleanly(tmp_path):
+    """--listen PORT serves every address: this computer's URL is printed and answers, and a
+    stop (SIGTERM) ends the server with status 0 and says so."""
+    srv = Server(make_course(tmp_path / "course"), tmp_path / "markbook.db",
+                 listen="{port}").start()
+    try:
+        assert f"On this computer: http://127.0.0.1:{srv.port}/" in srv.output
+        assert srv.client().get("/api/health").status == 200
+        assert srv.kill(15) == 0
+        assert "Stopping: finishing the gradings" in srv.output, srv.output
+    finally:
+        srv.stop()
+
+
 SLOW_CORRECT = corpus("correct.py").replace(
     b"import math\n", b"import math\n    import time\n    time.sleep(3)\n", 1)
 
