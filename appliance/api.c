@@ -148,7 +148,7 @@ post_login(struct web_request *r)
 		web_error(r, status, NULL, "Wrong username or password. Check both and try again.");
 		goto done;
 	}
-	auth_throttle_clear(in.username);
+	auth_throttle_clear(in.username, r->ri->remote_addr);
 	if (auth_random_hex(token, AUTH_TOKEN_BYTES) < 0 ||
 	    auth_random_hex(csrf, AUTH_TOKEN_BYTES) < 0) {
 		status = 500;

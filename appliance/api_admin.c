@@ -235,6 +235,7 @@ post_reset(struct web_request *r)
 		web_error(r, status = 500, NULL, "The server could not reset the password. Try "
 		    "again.");
 	} else {
+		auth_throttle_forget(who);
 		out = cJSON_CreateObject();
 		cJSON_AddStringToObject(out, "username", who);
 		cJSON_AddStringToObject(out, "one_time_password", pw);

@@ -15,8 +15,11 @@
 static const char dummy_hash[] =
     "$2b$11$VJ0eBv.cscTUvvfRa6Gy.elfMz5wnhewnZw8N5wflc5cBt7IWfLs.";
 
+/* "p:" and a username (64) "@" an address (IPv6: 45) fit with room. */
+#define THROTTLE_KEY	128
+
 struct throttle_slot {
-	char key[80];		/* "u:" username or "a:" address */
+	char key[THROTTLE_KEY];	/* "u:" username, "a:" address, "p:" username@address */
 	time_t since;		/* start of the window */
 	int failures;
 };
@@ -237,13 +240,21 @@ find_slot(const char *key, time_t now, int make)
 	return oldest;
 }
 
+/* The key of a throttle_slot: `prefix` and `name`, with "@" `addr` when
+ * `addr` is not NULL. */
+static void
+slot_key(char key[THROTTLE_KEY], const char *prefix, const char *name, const char *addr)
+{
+	snprintf(key, THROTTLE_KEY, "%s%s%s%s", prefix, name, addr ? "@" : "", addr ? addr : "");
+}
+
 static int
-wait_for(const char *prefix, const char *name, int max, time_t now)
+wait_for(const char *prefix, const char *name, const char *addr, int max, time_t now)
 {
 	struct throttle_slot *t;
-	char key[80];
+	char key[THROTTLE_KEY];
 
-	snprintf(key, sizeof key, "%s%s", prefix, name);
+	slot_key(key, prefix, name, addr);
 	if ((t = find_slot(key, now, 0)) == NULL || t->failures < max)
 		return 0;
 	return (int)(t->since + AUTH_THROTTLE_WINDOW_S - now);
@@ -252,37 +263,61 @@ wait_for(const char *prefix, const char *name, int max, time_t now)
 int
 auth_throttle_wait(const char *username, const char *addr, time_t now)
 {
-	int u, a;
+	int p, a, u;
 
 	pthread_mutex_lock(&throttle_lock);
-	u = wait_for("u:", username, AUTH_THROTTLE_USER, now);
-	a = wait_for("a:", addr, AUTH_THROTTLE_ADDR, now);
+	p = wait_for("p:", username, addr, AUTH_THROTTLE_PAIR, now);
+	a = wait_for("a:", addr, NULL, AUTH_THROTTLE_ADDR, now);
+	u = wait_for("u:", username, NULL, AUTH_THROTTLE_USER, now);
 	pthread_mutex_unlock(&throttle_lock);
-	return u > a ? u : a;
+	if (a > p)
+		p = a;
+	return u > p ? u : p;
 }
 
 void
 auth_throttle_fail(const char *username, const char *addr, time_t now)
 {
-	char key[80];
+	char key[THROTTLE_KEY];
 
 	pthread_mutex_lock(&throttle_lock);
-	snprintf(key, sizeof key, "u:%s", username);
+	slot_key(key, "p:", username, addr);
 	find_slot(key, now, 1)->failures++;
-	snprintf(key, sizeof key, "a:%s", addr);
+	slot_key(key, "a:", addr, NULL);
+	find_slot(key, now, 1)->failures++;
+	slot_key(key, "u:", username, NULL);
 	find_slot(key, now, 1)->failures++;
 	pthread_mutex_unlock(&throttle_lock);
 }
 
 void
-auth_throttle_clear(const char *username)
+auth_throttle_clear(const char *username, const char *addr)
 {
 	struct throttle_slot *t;
-	char key[80];
+	char key[THROTTLE_KEY];
 
 	pthread_mutex_lock(&throttle_lock);
-	snprintf(key, sizeof key, "u:%s", username);
+	slot_key(key, "u:", username, NULL);
 	if ((t = find_slot(key, 0, 0)) != NULL)
 		memset(t, 0, sizeof *t);
+	slot_key(key, "p:", username, addr);
+	if ((t = find_slot(key, 0, 0)) != NULL)
+		memset(t, 0, sizeof *t);
+	pthread_mutex_unlock(&throttle_lock);
+}
+
+void
+auth_throttle_forget(const char *username)
+{
+	char user[THROTTLE_KEY], pair[THROTTLE_KEY];
+	size_t n;
+
+	slot_key(user, "u:", username, NULL);
+	n = (size_t)snprintf(pair, sizeof pair, "p:%s@", username);
+	pthread_mutex_lock(&throttle_lock);
+	for (size_t i = 0; i < AUTH_THROTTLE_SLOTS; i++)
+		if (strcmp(slots[i].key, user) == 0 || (n < sizeof pair &&
+		    strncmp(slots[i].key, pair, n) == 0))
+			memset(&slots[i], 0, sizeof slots[i]);
 	pthread_mutex_unlock(&throttle_lock);
 }

@@ -21,10 +21,16 @@
 #define AUTH_SESSION_S		(12 * 3600)	/* a school day */
 #define AUTH_GENERATED_LEN	16		/* generated passwords */
 
+/* Failed logins allowed per window before a login must wait. Counted per
+ * username from one address first, so that a classmate who types a student's
+ * username with wrong passwords is stopped on their own computer without
+ * locking the student out; per username from all addresses together only
+ * much later, which still bounds guessing one password from many computers. */
 #define AUTH_THROTTLE_WINDOW_S	(15 * 60)
-#define AUTH_THROTTLE_USER	5		/* failed logins per username per window */
-#define AUTH_THROTTLE_ADDR	20		/* per client address per window */
-#define AUTH_THROTTLE_SLOTS	4096		/* names and addresses remembered */
+#define AUTH_THROTTLE_PAIR	5		/* one username from one address */
+#define AUTH_THROTTLE_ADDR	20		/* one address, any usernames */
+#define AUTH_THROTTLE_USER	50		/* one username, all addresses */
+#define AUTH_THROTTLE_SLOTS	4096		/* keys remembered */
 
 /* Hash `password` with bcrypt ($2b$, AUTH_BCRYPT_COST, random salt) into
  * `out` (at least AUTH_HASH_MAX bytes). Returns 0, or -1 when the password is
@@ -61,7 +67,12 @@ int auth_throttle_wait(const char *username, const char *addr, time_t now);
 /* Count a failed login against `username` and `addr`. */
 void auth_throttle_fail(const char *username, const char *addr, time_t now);
 
-/* Forget the failures of `username` after a good login. */
-void auth_throttle_clear(const char *username);
+/* Forget the failures of `username` (from every address, and from `addr`)
+ * after a good login from `addr`. */
+void auth_throttle_clear(const char *username, const char *addr);
+
+/* Forget every failure of `username`, from every address: the teacher gave
+ * the student a new password, so the wait the 429 tells them of ends now. */
+void auth_throttle_forget(const char *username);
 
 #endif

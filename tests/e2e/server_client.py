@@ -96,6 +96,9 @@ class Client:
     def __init__(self, port: int, tls: Optional[ssl.SSLContext] = None):
         self.port = port
         self.tls = tls  # HTTPS with this context (markbook serve --tls)
+        # The loopback address requests come from: another one (127.0.0.2) plays a second
+        # computer, for the server's per-address login throttle.
+        self.source = "127.0.0.1"
         self.cookie: Optional[str] = None
         self.csrf: Optional[str] = None
 
@@ -107,9 +110,11 @@ class Client:
             h["Cookie"] = f"markbook_session={self.cookie}"
         if csrf and self.csrf and method not in ("GET", "HEAD"):
             h["X-CSRF-Token"] = self.csrf
+        source = (self.source, 0)
         conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30,
-                                           context=self.tls) if self.tls else \
-            http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                                           context=self.tls, source_address=source) \
+            if self.tls else http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
+                                                        source_address=source)
         try:
             if chunks is not None:
                 h["Transfer-Encoding"] = "chunked"

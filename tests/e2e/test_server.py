@@ -112,6 +112,8 @@ def test_server_login_needs_json(server):
 
 
 def test_server_login_is_rate_limited_per_username(server):
+    """5 wrong passwords for one username from one computer: that computer waits, even with
+    the right password, while others log in there and the student logs in from their own."""
     c = server.client()
     for _ in range(5):
         assert c.login("eve", "wrong").status == 401
@@ -120,6 +122,10 @@ def test_server_login_is_rate_limited_per_username(server):
     assert int(r.headers["Retry-After"]) > 0
     assert "Too many failed logins" in r.json()["error"]
     assert server.client().login("dee").status == 200  # others are not blocked
+    own = server.client()
+    own.source = "127.0.0.2"  # eve's own computer: a classmate cannot lock her out
+    assert own.login("eve").status == 200
+    assert c.login("eve").status == 429  # her login does not free the classmate's computer
 
 
 def test_server_anonymous_gets_401_everywhere_but_login_health_and_ui(server):

@@ -122,6 +122,19 @@ def test_server_roster_reset_ends_the_session_and_gives_a_new_slip(server, teach
     assert teacher.post_json("/api/roster/reset", {"username": "teacher"}).status == 404
 
 
+def test_server_roster_reset_ends_a_wait_for_too_many_failed_logins(server, teacher):
+    """The 429 tells the student their teacher can reset their password: the reset lets them
+    log in at once, from the computer that failed."""
+    pw = post_roster(teacher, "username\nr_sue\n").json()["new_students"][0]["one_time_password"]
+    sue = server.client()
+    for _ in range(5):
+        assert sue.login("r_sue", "forgotten").status == 401
+    assert sue.login("r_sue", pw).status == 429
+    r = teacher.post_json("/api/roster/reset", {"username": "r_sue"})
+    assert r.status == 200, r.text
+    assert sue.login("r_sue", r.json()["one_time_password"]).status == 200
+
+
 def test_server_roster_is_the_teachers_only(server):
     c = server.client()
     assert c.login("bob").status == 200

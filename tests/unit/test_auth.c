@@ -100,14 +100,28 @@ main(void)
 		CHECK(strlen(pw) == 16 && strcmp(pw, pw2) != 0);
 		CHECK(strpbrk(pw, "0O1lI") == NULL);
 	}
-	TEST("auth_throttle_wait blocks a username after 5 failures until the window ends") {
-		for (int i = 0; i < AUTH_THROTTLE_USER - 1; i++)
+	TEST("auth_throttle_wait blocks a username at the address that failed 5 times, not "
+	    "the student's own") {
+		for (int i = 0; i < AUTH_THROTTLE_PAIR - 1; i++)
 			auth_throttle_fail("ada", "10.0.0.1", 1000);
 		CHECK(auth_throttle_wait("ada", "10.0.0.1", 1000) == 0);
 		auth_throttle_fail("ada", "10.0.0.1", 1000);
-		CHECK(auth_throttle_wait("ada", "10.0.0.2", 1010) == AUTH_THROTTLE_WINDOW_S - 10);
-		CHECK(auth_throttle_wait("bob", "10.0.0.2", 1010) == 0);
-		CHECK(auth_throttle_wait("ada", "10.0.0.2", 1000 + AUTH_THROTTLE_WINDOW_S) == 0);
+		CHECK(auth_throttle_wait("ada", "10.0.0.1", 1010) == AUTH_THROTTLE_WINDOW_S - 10);
+		CHECK(auth_throttle_wait("ada", "10.0.0.2", 1010) == 0);
+		CHECK(auth_throttle_wait("bob", "10.0.0.1", 1010) == 0);
+		CHECK(auth_throttle_wait("ada", "10.0.0.1", 1000 + AUTH_THROTTLE_WINDOW_S) == 0);
+	}
+	TEST("auth_throttle_wait blocks a username everywhere after 50 failures from many "
+	    "addresses") {
+		char addr[32];
+
+		for (int i = 0; i < AUTH_THROTTLE_USER; i++) {
+			snprintf(addr, sizeof addr, "10.0.2.%d", i);
+			CHECK(auth_throttle_wait("dee", addr, 3000) == 0);
+			auth_throttle_fail("dee", addr, 3000);
+		}
+		CHECK(auth_throttle_wait("dee", "10.0.3.1", 3001) == AUTH_THROTTLE_WINDOW_S - 1);
+		CHECK(auth_throttle_wait("eve", "10.0.3.1", 3001) == 0);
 	}
 	TEST("auth_throttle_wait blocks an address that tries many usernames") {
 		char name[32];
@@ -119,12 +133,32 @@ main(void)
 		CHECK(auth_throttle_wait("someone", "10.0.0.9", 5001) > 0);
 		CHECK(auth_throttle_wait("someone", "10.0.0.8", 5001) == 0);
 	}
-	TEST("auth_throttle_clear forgets a username's failures") {
-		for (int i = 0; i < AUTH_THROTTLE_USER; i++)
-			auth_throttle_fail("cy", "10.0.1.1", 9000);
-		CHECK(auth_throttle_wait("cy", "10.0.1.2", 9001) > 0);
-		auth_throttle_clear("cy");
-		CHECK(auth_throttle_wait("cy", "10.0.1.2", 9001) == 0);
+	TEST("auth_throttle_clear forgets a username's failures, there and everywhere") {
+		char addr[32];
+
+		for (int i = 0; i < AUTH_THROTTLE_USER; i++) {
+			snprintf(addr, sizeof addr, "10.0.1.%d", i % 5);
+			auth_throttle_fail("cy", addr, 9000);
+		}
+		CHECK(auth_throttle_wait("cy", "10.0.1.1", 9001) > 0);
+		CHECK(auth_throttle_wait("cy", "10.0.1.9", 9001) > 0);
+		auth_throttle_clear("cy", "10.0.1.1");
+		CHECK(auth_throttle_wait("cy", "10.0.1.1", 9001) == 0);
+		CHECK(auth_throttle_wait("cy", "10.0.1.9", 9001) == 0);
+		CHECK(auth_throttle_wait("cy", "10.0.1.2", 9001) > 0);	/* still failing there */
+	}
+	TEST("auth_throttle_forget ends a username's waits at every address, and only its") {
+		for (int i = 0; i < AUTH_THROTTLE_PAIR; i++) {
+			auth_throttle_fail("fay", "10.0.4.1", 7000);
+			auth_throttle_fail("fay", "10.0.4.2", 7000);
+			auth_throttle_fail("fayola", "10.0.4.3", 7000);
+		}
+		CHECK(auth_throttle_wait("fay", "10.0.4.1", 7001) > 0);
+		CHECK(auth_throttle_wait("fay", "10.0.4.2", 7001) > 0);
+		auth_throttle_forget("fay");
+		CHECK(auth_throttle_wait("fay", "10.0.4.1", 7001) == 0);
+		CHECK(auth_throttle_wait("fay", "10.0.4.2", 7001) == 0);
+		CHECK(auth_throttle_wait("fayola", "10.0.4.3", 7001) > 0);
 	}
 	return unit_done("auth");
 }
