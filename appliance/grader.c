@@ -266,12 +266,12 @@ run_harness(const struct grader *g, enum mode mode, const char *source, size_t l
 	    env_mpl[PATH_MAX + 32], ro_hidden[PATH_MAX], ro_harness[PATH_MAX];
 	const char *names = g->plan.names ? g->plan.names : "";
 	const char *argv[] = {
-		"/usr/bin/python3", "-I", "-B", ".markbook/run.py",
+		GRADER_PYTHON, "-I", "-B", ".markbook/run.py",
 		mode_names[mode], "--test-timeout", timeout,
 		"--isolation", isolated ? "process" : "shared", "--names", names, NULL
 	};
 	const char *student_argv[] = {
-		"/usr/bin/python3", "-I", "-B", ".markbook/run.py", "student", "--test-timeout",
+		GRADER_PYTHON, "-I", "-B", ".markbook/run.py", "student", "--test-timeout",
 		timeout, "--names", names, NULL
 	};
 	const char *env[] = {
@@ -347,6 +347,54 @@ hash_item(struct sha256 *c, const char *what, const char *name, const void *data
 	sha256_update(c, name, strlen(name) + 1);
 	sha256_update(c, head, (size_t)n);
 	sha256_update(c, data, len);
+}
+
+void
+grader_stat_digest(const char *const *paths, char *out)
+{
+	unsigned char digest[SHA256_LEN];
+	struct sha256 c;
+
+	sha256_init(&c);
+	for (size_t i = 0; paths[i]; i++) {
+		struct stat st;
+		char text[96];
+		int n = stat(paths[i], &st) < 0 ? snprintf(text, sizeof text, "missing") :
+		    snprintf(text, sizeof text, "%llu %lld %lld.%09ld",
+		    (unsigned long long)st.st_ino, (long long)st.st_size,
+		    (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+
+		hash_item(&c, "stat", paths[i], text, (size_t)n);
+	}
+	sha256_final(&c, digest);
+	for (int i = 0; i < SHA256_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
+
+/* grader_stat_digest() of the Python the sandbox runs: the interpreter
+ * /usr/bin/python3 points to (python3.11) and the folders of its sys.path. */
+static void
+python_digest(char *out)
+{
+	static const char *const dirs[] = { "/usr/lib/python%s", "/usr/lib/python%s/lib-dynload",
+		"/usr/local/lib/python%s/dist-packages", "/usr/lib/python3/dist-packages",
+		"/usr/lib/python%s/dist-packages" };
+	char exe[PATH_MAX], paths[sizeof dirs / sizeof dirs[0]][96];
+	const char *list[sizeof dirs / sizeof dirs[0] + 2], *version = "3", *base;
+	size_t n = 0;
+
+	if (realpath(GRADER_PYTHON, exe) == NULL)
+		snprintf(exe, sizeof exe, "%s", GRADER_PYTHON);
+	base = strrchr(exe, '/');
+	if (base && strncmp(base, "/python", 7) == 0 && base[7] != '\0')
+		version = base + 7;
+	list[n++] = exe;
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(paths[i], sizeof paths[i], dirs[i], version);
+		list[n++] = paths[i];
+	}
+	list[n] = NULL;
+	grader_stat_digest(list, out);
 }
 
 /* Hash every folder and regular file below `dir` (dot files aside): names
@@ -432,6 +480,7 @@ cache_path(const struct exercise *ex, const char *kind, char *out, size_t outlen
 	const char *base = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	unsigned char digest[SHA256_LEN];
 	char dir[PATH_MAX], head[COURSE_SLUG_MAX + 96], path[PATH_MAX];
+	char python[2 * SHA256_LEN + 1];
 	struct sha256 c;
 	size_t len;
 	char *data;
@@ -447,6 +496,8 @@ cache_path(const struct exercise *ex, const char *kind, char *out, size_t outlen
 	    (int)ex->isolation);
 	hash_item(&c, "exercise", "", head, (size_t)n);
 	hash_item(&c, "markbook", "/proc/self/exe", self_digest, sizeof self_digest);
+	python_digest(python);
+	hash_item(&c, "python", GRADER_PYTHON, python, strlen(python));
 	for (const struct embedded_file *f = embedded_harness; f->path; f++)
 		hash_item(&c, "harness", f->path, f->data, f->len);
 	snprintf(path, sizeof path, "%s/exercise.json", ex->dir);
@@ -598,7 +649,7 @@ out:
 int
 grader_selftest(char *why, size_t whylen)
 {
-	const char *argv[] = { "/usr/bin/python3", "-I", "-B", ".markbook/run.py", "selftest",
+	const char *argv[] = { GRADER_PYTHON, "-I", "-B", ".markbook/run.py", "selftest",
 		"--test-timeout", "1", NULL };
 	const char *env[] = { "PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL };
 	const char *tmp = getenv("TMPDIR");

@@ -22,6 +22,9 @@
 #define GRADER_NPROC		64
 #define GRADER_OUTPUT_SHOWN	2000		/* output quoted in a system error */
 #define GRADER_KEPT_MAX		(REPORT_TESTS_MAX * 4096)	/* a kept gate verdict */
+/* The interpreter every sandbox runs: Debian's, with the packages installed
+ * for it (apt, or pip as root into /usr/local). */
+#define GRADER_PYTHON	"/usr/bin/python3"
 /* Hidden from the student's sandbox in process isolation: it has no use for
  * pytest, and a notebook must not be able to import it to learn how tests
  * are run or to fake their outcomes. */
@@ -126,12 +129,22 @@ int grader_check(const struct grader *g, struct grader_check *c);
  * verdict is kept in $XDG_CACHE_HOME/markbook (or ~/.cache/markbook) under
  * the SHA-256 of everything that decides it: the markbook binary, the
  * harness, exercise.json, the scaffold, the data files, every file of
- * hidden/<slug>/ (solution.py too) and the plan's inputs. A kept verdict that
+ * hidden/<slug>/ (solution.py too), the plan's inputs and the Python the
+ * sandbox runs (grader_stat_digest() of the interpreter and the folders it
+ * imports from, so installing, removing or upgrading a Python package with
+ * apt or pip makes the gate run again). A kept verdict that
  * reads as a pass on `g->plan` is given without running the sandbox;
  * otherwise the gate runs and only a pass is kept, so a teacher who fixes
  * what failed sees the gate run again. Returns and fills `c` as
  * grader_check() does; free `c` with grader_check_free(). */
 int grader_check_kept(const struct grader *g, struct grader_check *c);
+
+/* What the files or folders `paths` (NULL-terminated) are now, as hex SHA-256
+ * of each one's inode, size and change time ("missing" when it is not
+ * there): a folder's changes when an entry is added, removed or renamed,
+ * which a package install, removal or upgrade (a new versioned .dist-info
+ * or .egg-info folder) always does. Fills `out` (65 bytes). */
+void grader_stat_digest(const char *const *paths, char *out);
 
 /* The verdict `c` as a JSON object (problems and warnings as text), for the
  * teacher's page and to keep it. The caller frees it with cJSON_Delete(); NULL

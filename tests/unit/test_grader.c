@@ -1,4 +1,7 @@
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "grader.h"
 #include "unit.h"
@@ -108,6 +111,24 @@ main(void)
 		CHECK(read_back("", &c) < 0);
 		CHECK(read_back("[]", &c) < 0);
 		free(text);
+	}
+	TEST("grader_stat_digest changes when a package folder comes or goes, and only then") {
+		char dir[] = "/tmp/markbook-stat-XXXXXX", pkg[64], a[65], b[65], added[65];
+		char removed[65];
+		const char *paths[] = { dir, "/nonexistent/markbook", NULL };
+
+		CHECK(mkdtemp(dir) != NULL);
+		snprintf(pkg, sizeof pkg, "%s/pandas-2.0.dist-info", dir);
+		grader_stat_digest(paths, a);
+		grader_stat_digest(paths, b);
+		CHECK(strlen(a) == 64 && strcmp(a, b) == 0);
+		CHECK(mkdir(pkg, 0755) == 0);
+		grader_stat_digest(paths, added);
+		CHECK(strcmp(added, a) != 0);
+		CHECK(rmdir(pkg) == 0);
+		grader_stat_digest(paths, removed);
+		CHECK(strcmp(removed, added) != 0);
+		rmdir(dir);
 	}
 	return unit_done("grader");
 }
