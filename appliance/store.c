@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "embedded.h"
+#include "msg.h"
 
 struct store {
 	sqlite3 *db;
@@ -19,17 +20,6 @@ static const char *const migrations[] = {
 	NULL,		/* 1: schema.sql, embedded */
 };
 #define STORE_VERSION	((int)(sizeof migrations / sizeof migrations[0]))
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static const char *
 schema_sql(void)
@@ -169,28 +159,28 @@ migrate(struct store *s, const char *path, char *err, size_t errlen)
 		return 0;
 	if (begin(s) < 0) {
 		if (sqlite3_errcode(s->db) == SQLITE_NOTADB)
-			return fail(err, errlen, "%s is not a markbook database (it is not an "
+			return msg_fail(err, errlen, "%s is not a markbook database (it is not an "
 			    "SQLite file). Name a new file with --db.", path);
-		return fail(err, errlen, "%s: %s.", path, sqlite3_errmsg(s->db));
+		return msg_fail(err, errlen, "%s: %s.", path, sqlite3_errmsg(s->db));
 	}
 	if (pragma_int(s, "PRAGMA application_id", &app_id) < 0 ||
 	    pragma_int(s, "PRAGMA user_version", &version) < 0 ||
 	    pragma_int(s, "SELECT count(*) FROM sqlite_schema", &objects) < 0) {
 		if (sqlite3_errcode(s->db) == SQLITE_NOTADB) {
-			fail(err, errlen, "%s is not a markbook database (it is not an SQLite "
+			msg_fail(err, errlen, "%s is not a markbook database (it is not an SQLite "
 			    "file). Name a new file with --db.", path);
 			goto fail;
 		}
-		fail(err, errlen, "%s: %s.", path, sqlite3_errmsg(s->db));
+		msg_fail(err, errlen, "%s: %s.", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
 	if (app_id != STORE_APPLICATION_ID && (app_id != 0 || objects != 0)) {
-		fail(err, errlen, "%s is an SQLite database of another program, not markbook's. "
+		msg_fail(err, errlen, "%s is an SQLite database of another program, not markbook's. "
 		    "Name a new file with --db.", path);
 		goto fail;
 	}
 	if (version > STORE_VERSION) {
-		fail(err, errlen, "%s was made by a newer markbook (database version %lld; this "
+		msg_fail(err, errlen, "%s was made by a newer markbook (database version %lld; this "
 		    "markbook knows up to %d). Use the newer markbook.", path, version,
 		    STORE_VERSION);
 		goto fail;
@@ -199,7 +189,7 @@ migrate(struct store *s, const char *path, char *err, size_t errlen)
 		const char *step = version == 0 ? schema_sql() : migrations[version];
 
 		if (step == NULL || sqlite3_exec(s->db, step, NULL, NULL, NULL) != SQLITE_OK) {
-			fail(err, errlen, "%s: cannot upgrade the database to version %lld: %s.",
+			msg_fail(err, errlen, "%s: cannot upgrade the database to version %lld: %s.",
 			    path, version + 1, step ? sqlite3_errmsg(s->db) : "no schema");
 			goto fail;
 		}
@@ -214,7 +204,7 @@ migrate(struct store *s, const char *path, char *err, size_t errlen)
 		goto sqlfail;
 	return 0;
 sqlfail:
-	fail(err, errlen, "%s: %s.", path, sqlite3_errmsg(s->db));
+	msg_fail(err, errlen, "%s: %s.", path, sqlite3_errmsg(s->db));
 fail:
 	rollback(s);
 	return -1;
@@ -227,12 +217,12 @@ store_open(const char *path, char *err, size_t errlen)
 	char *mode = NULL;
 
 	if ((s = calloc(1, sizeof *s)) == NULL) {
-		fail(err, errlen, "out of memory");
+		msg_fail(err, errlen, "out of memory");
 		return NULL;
 	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		fail(err, errlen, "cannot open the database %s: %s.", path,
+		msg_fail(err, errlen, "cannot open the database %s: %s.", path,
 		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
 	}
@@ -243,7 +233,7 @@ store_open(const char *path, char *err, size_t errlen)
 	/* After the check: WAL would rewrite another program's file. */
 	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
 	    "PRAGMA foreign_keys = ON", NULL, NULL, &mode) != SQLITE_OK) {
-		fail(err, errlen, "%s: %s.", path, mode ? mode : "cannot set up the database");
+		msg_fail(err, errlen, "%s: %s.", path, mode ? mode : "cannot set up the database");
 		sqlite3_free(mode);
 		goto fail;
 	}
@@ -593,7 +583,8 @@ store_claim_submission(struct store *s, struct store_claim *c)
 		st = prepare(s, "UPDATE regrade_items SET status = 'grading', attempts = attempts + 1 "
 		    "WHERE rowid = (SELECT i.rowid FROM regrade_items i JOIN regrades r ON "
 		    "r.id = i.regrade_id WHERE i.status = 'queued' AND r.status = 'running' AND "
-		    "r.exercise_id IN (SELECT id FROM exercises WHERE published = 1) ORDER BY i.regrade_id, i.submission_id LIMIT 1) RETURNING submission_id, "
+		    "r.exercise_id IN (SELECT id FROM exercises WHERE published = 1) "
+		    "ORDER BY i.regrade_id, i.submission_id LIMIT 1) RETURNING submission_id, "
 		    "(SELECT exercise_id FROM submissions WHERE id = submission_id), "
 		    "(SELECT source FROM submissions WHERE id = submission_id), attempts, regrade_id",
 		    "");
