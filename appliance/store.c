@@ -847,16 +847,13 @@ store_submission_free(struct store_submission *sub)
 	memset(sub, 0, sizeof *sub);
 }
 
-int
-store_list_submissions(struct store *s, long long user_id, long long exercise_id,
-    int (*cb)(const struct store_submission *sub, void *arg), void *arg)
+/* Call `cb` for each row of `st` (SUBMISSION_COLUMNS), then finalize it. */
+static int
+each_submission(sqlite3_stmt *st, int (*cb)(const struct store_submission *sub, void *arg),
+    void *arg)
 {
-	sqlite3_stmt *st;
 	int rc, r = STORE_OK;
 
-	st = prepare(s, "SELECT " SUBMISSION_COLUMNS SUBMISSION_FROM
-	    "WHERE (? = 0 OR s.user_id = ?) AND (? = 0 OR s.exercise_id = ?) "
-	    "ORDER BY s.id DESC", "iiii", user_id, user_id, exercise_id, exercise_id);
 	if (st == NULL)
 		return STORE_ERROR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -871,6 +868,15 @@ store_list_submissions(struct store *s, long long user_id, long long exercise_id
 		r = STORE_ERROR;
 	sqlite3_finalize(st);
 	return r;
+}
+
+int
+store_list_submissions(struct store *s, long long user_id, long long exercise_id,
+    int (*cb)(const struct store_submission *sub, void *arg), void *arg)
+{
+	return each_submission(prepare(s, "SELECT " SUBMISSION_COLUMNS SUBMISSION_FROM
+	    "WHERE (? = 0 OR s.user_id = ?) AND (? = 0 OR s.exercise_id = ?) "
+	    "ORDER BY s.id DESC", "iiii", user_id, user_id, exercise_id, exercise_id), cb, arg);
 }
 
 int
@@ -1541,29 +1547,6 @@ store_pass_rates(struct store *s, int (*cb)(const struct store_pass_rate *p, voi
 		p.passed = sqlite3_column_int64(st, 5);
 		p.attempted = sqlite3_column_int64(st, 6);
 		if ((r = cb(&p, arg)) != 0)
-			break;
-	}
-	if (r == STORE_OK && rc != SQLITE_DONE)
-		r = STORE_ERROR;
-	sqlite3_finalize(st);
-	return r;
-}
-
-/* Call `cb` for each row of `st` (SUBMISSION_COLUMNS), then finalize it. */
-static int
-each_submission(sqlite3_stmt *st, int (*cb)(const struct store_submission *sub, void *arg),
-    void *arg)
-{
-	int rc, r = STORE_OK;
-
-	if (st == NULL)
-		return STORE_ERROR;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_submission sub;
-
-		memset(&sub, 0, sizeof sub);
-		read_submission(st, &sub, 0);
-		if ((r = cb(&sub, arg)) != 0)
 			break;
 	}
 	if (r == STORE_OK && rc != SQLITE_DONE)
