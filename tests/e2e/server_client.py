@@ -96,9 +96,12 @@ class Client:
     def __init__(self, port: int, tls: Optional[ssl.SSLContext] = None):
         self.port = port
         self.tls = tls  # HTTPS with this context (markbook serve --tls)
-        # The loopback address requests come from: another one (127.0.0.2) plays a second
-        # computer, for the server's per-address login throttle.
-        self.source = "127.0.0.1"
+        # A second loopback address for requests to come from (127.0.0.2) plays a second
+        # computer, for the server's per-address login throttle; None lets connect()
+        # choose. Not every client binds: bind() takes an odd ephemeral port, as
+        # free_port() does (connect() alone takes an even one), so a bound client could
+        # take the port a test server is about to listen on.
+        self.source: Optional[str] = None
         self.cookie: Optional[str] = None
         self.csrf: Optional[str] = None
 
@@ -110,7 +113,7 @@ class Client:
             h["Cookie"] = f"markbook_session={self.cookie}"
         if csrf and self.csrf and method not in ("GET", "HEAD"):
             h["X-CSRF-Token"] = self.csrf
-        source = (self.source, 0)
+        source = (self.source, 0) if self.source else None
         conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30,
                                            context=self.tls, source_address=source) \
             if self.tls else http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
