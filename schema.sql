@@ -1,6 +1,9 @@
--- markbook's database, version 1. store.c runs this once, inside the
--- transaction that sets PRAGMA user_version to 1; later versions are steps
--- in store.c. Times are Unix seconds (UTC).
+-- markbook's database at its newest version (2). store.c runs this once, on
+-- a new empty file, inside the transaction that sets PRAGMA user_version to
+-- that version; a database an older markbook made is brought here instead by
+-- the steps in store.c's migrations[], so a change here needs a step there.
+-- Times are Unix seconds (UTC). Scores and points are whole hundredths of a
+-- point (750 is 7.5 points; version 1 kept whole points).
 
 CREATE TABLE users (
 	id		INTEGER PRIMARY KEY,
@@ -39,7 +42,7 @@ CREATE TABLE exercises (
 	slug		TEXT NOT NULL UNIQUE,
 	title		TEXT NOT NULL,
 	phase		INTEGER NOT NULL CHECK (phase IN (1, 2)),
-	max_points	INTEGER NOT NULL CHECK (max_points > 0),
+	max_points	INTEGER NOT NULL CHECK (max_points > 0),	-- hundredths
 	due_at		TEXT,			-- as the teacher wrote it
 	due		INTEGER,		-- the same instant, NULL when none
 	feedback	TEXT NOT NULL CHECK (feedback IN ('always', 'after_due', 'never')),
@@ -62,7 +65,7 @@ CREATE TABLE plan_tests (
 	nodeid		TEXT NOT NULL,
 	name		TEXT NOT NULL,
 	description	TEXT NOT NULL,
-	points		INTEGER NOT NULL,
+	points		INTEGER NOT NULL,	-- hundredths
 	PRIMARY KEY (exercise_id, position)
 ) STRICT;
 
@@ -73,8 +76,8 @@ CREATE TABLE submissions (
 	source		TEXT NOT NULL,
 	status		TEXT NOT NULL DEFAULT 'queued'
 			CHECK (status IN ('queued', 'grading', 'done', 'error')),
-	score		INTEGER,
-	max_points	INTEGER NOT NULL,
+	score		INTEGER,			-- hundredths
+	max_points	INTEGER NOT NULL,		-- hundredths
 	message		TEXT NOT NULL DEFAULT '',
 	flags		TEXT NOT NULL DEFAULT '',	-- comma-separated, teacher only
 	output		TEXT NOT NULL DEFAULT '',	-- what the run printed, teacher only
@@ -82,8 +85,8 @@ CREATE TABLE submissions (
 	graded_at	INTEGER,
 	attempts	INTEGER NOT NULL DEFAULT 0,
 	tests_hash	TEXT NOT NULL DEFAULT '',	-- the hidden tests it was graded with
-	-- A score the teacher set by hand; it replaces the graded (and late
-	-- penalised) score. The comment is shown to the student.
+	-- A score the teacher set by hand (hundredths); it replaces the graded
+	-- (and late penalised) score. The comment is shown to the student.
 	override_score	INTEGER CHECK (override_score >= 0),
 	override_comment TEXT NOT NULL DEFAULT '',
 	override_by	INTEGER REFERENCES users(id),
@@ -107,8 +110,8 @@ CREATE TABLE test_results (
 	name		TEXT NOT NULL,
 	description	TEXT NOT NULL,
 	passed		INTEGER NOT NULL CHECK (passed IN (0, 1)),
-	points		INTEGER NOT NULL,
-	max_points	INTEGER NOT NULL,
+	points		INTEGER NOT NULL,	-- hundredths, earned
+	max_points	INTEGER NOT NULL,	-- hundredths, what the test is worth
 	outcome		TEXT NOT NULL,
 	message		TEXT NOT NULL,		-- students see it only as feedback allows
 	detail		TEXT NOT NULL,		-- traceback, teacher only
@@ -135,7 +138,7 @@ CREATE TABLE regrade_items (
 	submission_id	INTEGER NOT NULL REFERENCES submissions(id),
 	status		TEXT NOT NULL DEFAULT 'queued'
 			CHECK (status IN ('queued', 'grading', 'done', 'error')),
-	score		INTEGER,
+	score		INTEGER,			-- hundredths
 	message		TEXT NOT NULL DEFAULT '',
 	flags		TEXT NOT NULL DEFAULT '',
 	output		TEXT NOT NULL DEFAULT '',
@@ -149,7 +152,8 @@ CREATE TABLE regrade_items (
 CREATE INDEX regrade_items_queue ON regrade_items(status, regrade_id);
 
 -- What a teacher changed by hand or in bulk: overrides, regrades, roster
--- changes. Rows are only ever added.
+-- changes. Rows are only ever added. Values are text people read: scores in
+-- points ("7.5/10").
 CREATE TABLE audit (
 	id		INTEGER PRIMARY KEY,
 	at		INTEGER NOT NULL,
@@ -165,8 +169,8 @@ CREATE INDEX audit_at ON audit(at);
 -- Every submission with the score that counts: `late` when it was handed in
 -- after the exercise's due date, `days_late` started days after it,
 -- `kept_percent` what the late policy leaves of a score, `penalised_score`
--- the graded score less the late penalty (rounded to the nearest point; 0
--- after late_max_days), `final_score` the teacher's override when there is
+-- the graded score less the late penalty (rounded to the nearest hundredth
+-- of a point, halves up; 0 after late_max_days), `final_score` the teacher's override when there is
 -- one, else the penalised score (NULL: nothing counts yet).
 CREATE VIEW submission_scores AS
 SELECT *, COALESCE(override_score, penalised_score) AS final_score
@@ -216,7 +220,7 @@ GROUP BY user_id, exercise_id;
 CREATE TABLE best_scores (
 	user_id		INTEGER NOT NULL REFERENCES users(id),
 	exercise_id	INTEGER NOT NULL REFERENCES exercises(id),
-	score		INTEGER,
+	score		INTEGER,		-- hundredths
 	submitted_at	INTEGER,
 	late		INTEGER,
 	attempts	INTEGER NOT NULL,

@@ -16,6 +16,7 @@
 #include "csv.h"
 #include "embedded.h"
 #include "fsutil.h"
+#include "points.h"
 #include "request.h"
 
 #define HIDDEN_LINE_MIN	12	/* shorter lines of a hidden test are too common to hide */
@@ -257,6 +258,17 @@ lines_json(const char *text)
 	return arr;
 }
 
+/* A score or points at `key` as a JSON number in points (7.5); null when
+ * there is none (a negative `hundredths`). */
+static void
+add_score(cJSON *o, const char *key, long long hundredths)
+{
+	if (hundredths >= 0)
+		cJSON_AddNumberToObject(o, key, points_number(hundredths));
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
 /* The publish gate's verdict, test by test, for the teacher: problems and
  * warnings a line each. */
 static cJSON *
@@ -282,15 +294,12 @@ exercise_row(const struct store_exercise *e, void *arg)
 	cJSON_AddStringToObject(o, "slug", e->slug);
 	cJSON_AddStringToObject(o, "title", e->title);
 	cJSON_AddNumberToObject(o, "phase", e->phase);
-	cJSON_AddNumberToObject(o, "max_points", e->max_points);
+	cJSON_AddNumberToObject(o, "max_points", points_number(e->max_points));
 	if (e->due_at)
 		cJSON_AddStringToObject(o, "due_at", e->due_at);
 	else
 		cJSON_AddNullToObject(o, "due_at");
-	if (e->best_score >= 0)
-		cJSON_AddNumberToObject(o, "best_score", e->best_score);
-	else
-		cJSON_AddNullToObject(o, "best_score");
+	add_score(o, "best_score", e->best_score);
 	snprintf(url, sizeof url, "/exercises/%s.py", e->slug);
 	cJSON_AddStringToObject(o, "scaffold", url);
 	files = cJSON_AddArrayToObject(o, "data_files");
@@ -558,14 +567,6 @@ student_message(const struct store_submission *s, const struct queue_exercise *q
 	return s->message;
 }
 
-static void
-add_score(cJSON *o, const char *key, int score)
-{
-	if (score >= 0)
-		cJSON_AddNumberToObject(o, key, score);
-	else
-		cJSON_AddNullToObject(o, key);
-}
 
 /* What counts for the gradebook: the late penalty and the teacher's override,
  * whose comment is meant for the student. */
@@ -583,7 +584,7 @@ add_late_and_override(cJSON *o, const struct store_submission *s, int teacher)
 		return;
 	}
 	ov = cJSON_AddObjectToObject(o, "override");
-	cJSON_AddNumberToObject(ov, "score", s->override_score);
+	cJSON_AddNumberToObject(ov, "score", points_number(s->override_score));
 	cJSON_AddStringToObject(ov, "comment", s->override_comment ? s->override_comment : "");
 	add_time(ov, "at", s->override_at);
 	if (teacher)
@@ -601,11 +602,8 @@ submission_json(struct web_request *r, const struct store_submission *s, int ful
 	cJSON_AddStringToObject(o, "exercise", s->slug);
 	cJSON_AddStringToObject(o, "student", s->username);
 	cJSON_AddStringToObject(o, "status", s->status);
-	if (s->has_score)
-		cJSON_AddNumberToObject(o, "score", s->score);
-	else
-		cJSON_AddNullToObject(o, "score");
-	cJSON_AddNumberToObject(o, "max_points", s->max_points);
+	add_score(o, "score", s->has_score ? s->score : -1);
+	cJSON_AddNumberToObject(o, "max_points", points_number(s->max_points));
 	add_time(o, "created_at", s->created_at);
 	add_time(o, "graded_at", s->graded_at);
 	if (s->position > 0)
@@ -624,8 +622,8 @@ submission_json(struct web_request *r, const struct store_submission *s, int ful
 		cJSON_AddStringToObject(jt, "name", t->name);
 		cJSON_AddStringToObject(jt, "description", t->description);
 		cJSON_AddBoolToObject(jt, "passed", t->passed);
-		cJSON_AddNumberToObject(jt, "points", t->points);
-		cJSON_AddNumberToObject(jt, "max_points", t->max_points);
+		cJSON_AddNumberToObject(jt, "points", points_number(t->points));
+		cJSON_AddNumberToObject(jt, "max_points", points_number(t->max_points));
 		cJSON_AddStringToObject(jt, "message", teacher ? t->message :
 		    shown && !quotes_hidden(qe, t->message) ? t->message : "");
 		if (teacher) {
@@ -755,8 +753,10 @@ post_override(struct web_request *r, const char *idtext)
 		goto done;
 	}
 	if (rc == STORE_LIMIT) {
-		web_error(r, status, NULL, "%d points is more than the exercise is worth.",
-		    in.score);
+		char text[POINTS_TEXT_MAX];
+
+		web_error(r, status, NULL, "%s points is more than the exercise is worth.",
+		    points_format(in.score, text));
 		goto done;
 	}
 	if (rc != STORE_OK) {
@@ -1038,7 +1038,7 @@ gradebook_row(const struct store_grade *g, void *arg)
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "slug", g->slug);
-		cJSON_AddNumberToObject(o, "max_points", g->max_points);
+		cJSON_AddNumberToObject(o, "max_points", points_number(g->max_points));
 		cJSON_AddItemToArray(d->exercises, o);
 	}
 	if (d->student == NULL || d->user_id != g->user_id) {
@@ -1049,15 +1049,12 @@ gradebook_row(const struct store_grade *g, void *arg)
 		d->scores = cJSON_AddObjectToObject(d->student, "scores");
 		/* The exercises whose best counted score was handed in late. */
 		d->late = cJSON_AddArrayToObject(d->student, "late");
-		cJSON_AddNumberToObject(d->student, "total", (double)g->total);
+		cJSON_AddNumberToObject(d->student, "total", points_number(g->total));
 		cJSON_AddItemToArray(d->students, d->student);
 	}
-	if (g->best_score >= 0)
-		cJSON_AddNumberToObject(d->scores, g->slug, g->best_score);
+	add_score(d->scores, g->slug, g->best_score);
 	if (g->best_score >= 0 && g->late == 1)
 		cJSON_AddItemToArray(d->late, cJSON_CreateString(g->slug));
-	else if (g->best_score < 0)
-		cJSON_AddNullToObject(d->scores, g->slug);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "fsutil.h"
 #include "msg.h"
+#include "points.h"
 
 static const char *const allowed_keys[] = {
 	"title", "phase", "max_points", "due_at", "timeout_s",
@@ -320,9 +321,17 @@ course_load_exercise(const char *dir, const char *slug, struct exercise *ex,
 		msg_fail(err, errlen, "%s: \"phase\" and \"max_points\" are required.", file);
 		goto out;
 	}
-	if (get_int(json, "phase", 1, 2, &ex->phase, file, err, errlen) < 0 ||
-	    get_int(json, "max_points", 1, 10000, &ex->max_points, file, err, errlen) < 0)
+	if (get_int(json, "phase", 1, 2, &ex->phase, file, err, errlen) < 0)
 		goto out;
+	it = cJSON_GetObjectItemCaseSensitive(json, "max_points");
+	if (!cJSON_IsNumber(it) ||
+	    points_from_number(it->valuedouble, POINTS_MAX, &ex->max_points) < 0 ||
+	    ex->max_points == 0) {
+		msg_fail(err, errlen, "%s: \"max_points\" must be a number of points above 0 and "
+		    "up to %d, with at most two decimals (such as 10 or 7.5).", file,
+		    POINTS_MAX / POINTS_SCALE);
+		goto out;
+	}
 	v = COURSE_TIMEOUT_DEFAULT;
 	if (get_int(json, "timeout_s", 1, 3600, &v, file, err, errlen) < 0)
 		goto out;

@@ -36,7 +36,7 @@ struct exercise {
 	char slug[COURSE_SLUG_MAX + 1];
 	char *title;
 	int phase;			/* 1 or 2 */
-	int max_points;
+	int max_points;			/* hundredths of a point (points.h) */
 	char *due_at;			/* as written, or NULL */
 	time_t due;			/* 0 when there is no due date */
 	unsigned timeout_s;		/* whole run */

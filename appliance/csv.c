@@ -1,5 +1,6 @@
 #include "csv.h"
 
+#include "points.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -65,6 +66,16 @@ csv_number(struct csv *c, long long n)
 
 	separate(c);
 	put(c, buf, (size_t)snprintf(buf, sizeof buf, "%lld", n));
+}
+
+void
+csv_points(struct csv *c, long long hundredths)
+{
+	char buf[POINTS_TEXT_MAX];
+
+	separate(c);
+	points_format(hundredths, buf);
+	put(c, buf, strlen(buf));
 }
 
 void
@@ -182,7 +193,7 @@ write_columns(struct grades *gr, enum csv_format f, struct csv *c)
 
 			for (j = 0; j < gr->n && strcmp(gr->rows[j].slug, gr->columns[k]) != 0; j++)
 				;
-			csv_number(c, gr->rows[j].max_points);
+			csv_points(c, gr->rows[j].max_points);
 		}
 		csv_end_row(c);
 	}
@@ -199,12 +210,12 @@ write_columns(struct grades *gr, enum csv_format f, struct csv *c)
 			for (j = i; j < end && strcmp(gr->rows[j].slug, gr->columns[k]) != 0; j++)
 				;
 			if (j < end && gr->rows[j].best >= 0)
-				csv_number(c, gr->rows[j].best);
+				csv_points(c, gr->rows[j].best);
 			else
 				csv_field(c, "");
 		}
 		if (f == CSV_WIDE)
-			csv_number(c, gr->rows[i].total);
+			csv_points(c, gr->rows[i].total);
 		csv_end_row(c);
 		i = end;
 	}
@@ -228,10 +239,10 @@ long_row(const struct store_grade *g, void *arg)
 	csv_field(c, g->name);
 	csv_field(c, g->slug);
 	if (g->best_score >= 0)
-		csv_number(c, g->best_score);
+		csv_points(c, g->best_score);
 	else
 		csv_field(c, "");
-	csv_number(c, g->max_points);
+	csv_points(c, g->max_points);
 	csv_field(c, when);
 	csv_field(c, g->late < 0 ? "" : g->late ? "yes" : "no");
 	csv_number(c, g->attempts);

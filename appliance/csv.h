@@ -20,9 +20,11 @@ struct csv {
 	int failed;		/* out of memory or over CSV_MAX: drop the result */
 };
 
-/* Append a text field, or a number, to the current row. */
+/* Append a text field, a number, or points given in hundredths (written
+ * with at most two decimals: 7.5), to the current row. */
 void csv_field(struct csv *c, const char *text);
 void csv_number(struct csv *c, long long n);
+void csv_points(struct csv *c, long long hundredths);
 
 /* End the current row. */
 void csv_end_row(struct csv *c);

@@ -17,6 +17,7 @@
 #include "embedded.h"
 #include "fsutil.h"
 #include "msg.h"
+#include "points.h"
 #include "sha256.h"
 
 #define NONCE_BYTES	16
@@ -491,7 +492,7 @@ cache_path(const struct exercise *ex, const char *kind, char *out, size_t outlen
 		return -1;
 	sha256_init(&c);
 	/* exercise.json's text is hashed below; these are what was read from it. */
-	n = snprintf(head, sizeof head, "markbook cache 2\n%s\n%d\n%u\n%u\n%u\n%d\n", ex->slug,
+	n = snprintf(head, sizeof head, "markbook cache 3\n%s\n%d\n%u\n%u\n%u\n%d\n", ex->slug,
 	    ex->max_points, ex->test_timeout_s, ex->timeout_s, ex->memory_mb,
 	    (int)ex->isolation);
 	hash_item(&c, "exercise", "", head, (size_t)n);
@@ -580,7 +581,7 @@ grader_init(struct grader *g, const struct exercise *ex, const char *course_dir,
     const char *private_dir, char *err, size_t errlen)
 {
 	const char *tmp = getenv("TMPDIR");
-	char why[256], cache[PATH_MAX];
+	char why[1024], cache[PATH_MAX];
 	struct run run;
 	int have_cache;
 	int rc = GRADER_ESYSTEM;
@@ -631,7 +632,15 @@ grader_init(struct grader *g, const struct exercise *ex, const char *course_dir,
 		goto out;
 	}
 	if (report_make_plan(&run.tests.report, ex->max_points, &g->plan, why, sizeof why) < 0) {
-		msg_fail(err, errlen, "hidden/%s: %s.", ex->slug, why);
+		/* A sentence a line, each naming where it is. */
+		*err = '\0';
+		for (char *line = why, *nl; *line; line = nl + (*nl != '\0')) {
+			size_t used = strlen(err);
+
+			nl = line + strcspn(line, "\n");
+			snprintf(err + used, errlen - used, "%shidden/%s: %.*s", used ? "\n" : "",
+			    ex->slug, (int)(nl - line), line);
+		}
 		goto out;
 	}
 	if (have_cache) {
@@ -963,7 +972,7 @@ grader_check(const struct grader *g, struct grader_check *c)
 {
 	const struct exercise *ex = g->ex;
 	struct grade_result sol, scaf;
-	char path[PATH_MAX], *source = NULL;
+	char path[PATH_MAX], *source = NULL, a[POINTS_TEXT_MAX], b[POINTS_TEXT_MAX];
 	size_t len = 0;
 	int sum = 0, rc = -1;
 
@@ -1008,12 +1017,16 @@ grader_check(const struct grader *g, struct grader_check *c)
 		    "out free points" : "") < 0 || check_solution_test(g, &sol.tests[i], c) < 0)
 			goto out;
 		if (t->scaffold_passed && append_line(&c->problems, "%s passes on the unchanged "
-		    "scaffold: it hands out %d free points. Make it fail on the stub.", t->name,
-		    t->points) < 0)
+		    "scaffold: it hands out %s free points. Make it fail on the stub.", t->name,
+		    points_format(t->points, a)) < 0)
+			goto out;
+		if (t->points <= 0 && append_line(&c->problems, "%s is worth no points: give its "
+		    "function more points (@pytest.mark.points) or fewer cases.", t->name) < 0)
 			goto out;
 	}
 	if (sum != ex->max_points && append_line(&c->problems, "The tests' points add up to "
-	    "%d, not max_points (%d).", sum, ex->max_points) < 0)
+	    "%s, not max_points (%s): change the markers or max_points in exercise.json.",
+	    points_format(sum, a), points_format(ex->max_points, b)) < 0)
 		goto out;
 	if (check_notebook(g, c) < 0)
 		goto out;
@@ -1046,9 +1059,9 @@ grader_check_json(const struct grader_check *c)
 	cJSON *o = cJSON_CreateObject(), *tests;
 
 	cJSON_AddBoolToObject(o, "ok", c->ok);
-	cJSON_AddNumberToObject(o, "solution_score", c->solution_score);
-	cJSON_AddNumberToObject(o, "scaffold_score", c->scaffold_score);
-	cJSON_AddNumberToObject(o, "max_points", c->max_points);
+	cJSON_AddNumberToObject(o, "solution_score", points_number(c->solution_score));
+	cJSON_AddNumberToObject(o, "scaffold_score", points_number(c->scaffold_score));
+	cJSON_AddNumberToObject(o, "max_points", points_number(c->max_points));
 	cJSON_AddNumberToObject(o, "solution_seconds", c->solution_seconds);
 	cJSON_AddStringToObject(o, "problems", c->problems ? c->problems : "");
 	cJSON_AddStringToObject(o, "warnings", c->warnings ? c->warnings : "");
@@ -1059,7 +1072,7 @@ grader_check_json(const struct grader_check *c)
 
 		cJSON_AddItemToArray(tests, jt);
 		cJSON_AddStringToObject(jt, "name", t->name);
-		cJSON_AddNumberToObject(jt, "points", t->points);
+		cJSON_AddNumberToObject(jt, "points", points_number(t->points));
 		cJSON_AddBoolToObject(jt, "solution_passed", t->solution_passed);
 		cJSON_AddBoolToObject(jt, "scaffold_passed", t->scaffold_passed);
 		cJSON_AddStringToObject(jt, "solution_message", t->solution_message);
@@ -1092,17 +1105,15 @@ json_number(const cJSON *o, const char *key, double lo, double hi, double *out)
 	return 0;
 }
 
-/* A whole number of points or a score, 0 or more. Returns 0 or -1. */
+/* Points or a score, written in points (7.5) with at most two decimals, as
+ * hundredths. Returns 0 or -1. */
 static int
 json_points(const cJSON *o, const char *key, int *out)
 {
-	double d;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	/* The range first: casting a double beyond int is undefined behaviour. */
-	if (json_number(o, key, 0, INT_MAX, &d) < 0 || d != (double)(int)d)
-		return -1;
-	*out = (int)d;
-	return 0;
+	return cJSON_IsNumber(v) && points_from_number(v->valuedouble, POINTS_MAX, out) == 0 ?
+	    0 : -1;
 }
 
 static int

@@ -37,12 +37,13 @@ enum grade_status {
 	GRADE_ERROR,	/* the grading system failed; nobody is given a 0 */
 };
 
+/* Points and scores are in hundredths of a point (points.h). */
 struct grade_test {
 	char *name;
 	char *description;
 	int passed;
 	int points;		/* earned */
-	int max_points;
+	int max_points;		/* what the test is worth */
 	char *outcome;		/* passed, failed, ..., or "not run" */
 	char *message;		/* short failure line, "" when passed */
 	char *detail;		/* traceback for the teacher, "" when none */
@@ -108,7 +109,7 @@ struct grader_check_test {
 /* Whether an exercise may be published (README.md, "markbook check"). */
 struct grader_check {
 	int ok;				/* passes the gate */
-	int solution_score, scaffold_score, max_points;
+	int solution_score, scaffold_score, max_points;	/* hundredths */
 	double solution_seconds;	/* the reference solution's run */
 	char *problems;			/* why not, a sentence a line; "" when ok */
 	char *warnings;			/* advice that does not fail the gate, "" */
@@ -146,8 +147,8 @@ int grader_check_kept(const struct grader *g, struct grader_check *c);
  * or .egg-info folder) always does. Fills `out` (65 bytes). */
 void grader_stat_digest(const char *const *paths, char *out);
 
-/* The verdict `c` as a JSON object (problems and warnings as text), for the
- * teacher's page and to keep it. The caller frees it with cJSON_Delete(); NULL
+/* The verdict `c` as a JSON object (problems and warnings as text, scores
+ * and points in points: 7.5), for the teacher's page and to keep it. The caller frees it with cJSON_Delete(); NULL
  * when out of memory. */
 cJSON *grader_check_json(const struct grader_check *c);
 

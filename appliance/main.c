@@ -25,6 +25,7 @@
 #include "csv.h"
 #include "fsutil.h"
 #include "grader.h"
+#include "points.h"
 #include "queue.h"
 #include "roster.h"
 #include "sandbox.h"
@@ -149,8 +150,8 @@ result_json(const char *file, const struct grade_result *r)
 
 	cJSON_AddStringToObject(o, "file", file);
 	cJSON_AddStringToObject(o, "status", r->status == GRADE_DONE ? "done" : "error");
-	cJSON_AddNumberToObject(o, "score", r->score);
-	cJSON_AddNumberToObject(o, "max_points", r->max_points);
+	cJSON_AddNumberToObject(o, "score", points_number(r->score));
+	cJSON_AddNumberToObject(o, "max_points", points_number(r->max_points));
 	cJSON_AddStringToObject(o, "message", r->message ? r->message : "");
 	flags = cJSON_AddArrayToObject(o, "flags");
 	for (size_t i = 0; i < r->n_flags; i++)
@@ -163,8 +164,8 @@ result_json(const char *file, const struct grade_result *r)
 		cJSON_AddStringToObject(jt, "name", t->name);
 		cJSON_AddStringToObject(jt, "description", t->description);
 		cJSON_AddBoolToObject(jt, "passed", t->passed);
-		cJSON_AddNumberToObject(jt, "points", t->points);
-		cJSON_AddNumberToObject(jt, "max_points", t->max_points);
+		cJSON_AddNumberToObject(jt, "points", points_number(t->points));
+		cJSON_AddNumberToObject(jt, "max_points", points_number(t->max_points));
 		cJSON_AddStringToObject(jt, "message", t->message);
 		cJSON_AddItemToArray(tests, jt);
 	}
@@ -201,23 +202,36 @@ print_indented(const char *msg)
 	printf("%s\n", msg);
 }
 
+/* Each line of `text` after `prefix`. */
+static void
+print_lines(FILE *f, const char *prefix, const char *text)
+{
+	do {
+		size_t n = strcspn(text, "\n");
+
+		fprintf(f, "%s%.*s\n", prefix, (int)n, text);
+		text += n + (text[n] == '\n');
+	} while (*text);
+}
+
 static void
 print_human(char **files, size_t n, const struct grade_result *results)
 {
+	char a[POINTS_TEXT_MAX], b[POINTS_TEXT_MAX];
 	size_t errors = 0;
-	long total = 0;
+	long long total = 0;
 	int max = n ? results[0].max_points : 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct grade_result *r = &results[i];
 
-		printf("%s  %d/%d  %s\n", files[i], r->score, r->max_points,
-		    r->status == GRADE_DONE ? "done" : "error");
+		printf("%s  %s/%s  %s\n", files[i], points_format(r->score, a),
+		    points_format(r->max_points, b), r->status == GRADE_DONE ? "done" : "error");
 		for (size_t k = 0; k < r->n_tests; k++) {
 			const struct grade_test *t = &r->tests[k];
 
-			printf("    %s  %-24s %d/%d", t->passed ? "pass" : "FAIL", t->name,
-			    t->points, t->max_points);
+			printf("    %s  %-24s %s/%s", t->passed ? "pass" : "FAIL", t->name,
+			    points_format(t->points, a), points_format(t->max_points, b));
 			print_indented(t->message);
 		}
 		if (r->message && *r->message)
@@ -231,9 +245,11 @@ print_human(char **files, size_t n, const struct grade_result *results)
 		errors += r->status != GRADE_DONE;
 		total += r->score;
 	}
-	printf("%zu file%s graded, mean score %.1f/%d, %zu system error%s\n", n - errors,
-	    n - errors == 1 ? "" : "s", n > errors ? (double)total / (double)(n - errors) : 0.0,
-	    max, errors, errors == 1 ? "" : "s");
+	/* The mean to the nearest hundredth, like every score. */
+	printf("%zu file%s graded, mean score %s/%s, %zu system error%s\n", n - errors,
+	    n - errors == 1 ? "" : "s", points_format(n > errors ? (total +
+	    (long long)(n - errors) / 2) / (long long)(n - errors) : 0, a),
+	    points_format(max, b), errors, errors == 1 ? "" : "s");
 }
 
 static int
@@ -310,7 +326,7 @@ cmd_grade(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if ((init = grader_init(&g, &ex, course, NULL, err, sizeof err)) < 0) {
-		fprintf(stderr, "markbook: %s\n", err);
+		print_lines(stderr, "markbook: ", err);
 		rc = init == GRADER_ECOURSE ? EXIT_USAGE : EXIT_SYSTEM;
 		goto out;
 	}
@@ -359,26 +375,25 @@ out:
 static void
 print_check(const char *slug, const struct grader_check *c)
 {
-	const char *p;
+	char a[POINTS_TEXT_MAX], b[POINTS_TEXT_MAX], m[POINTS_TEXT_MAX];
 
-	printf("%s  %s  reference solution %d/%d in %.1f s, scaffold %d/%d\n", slug,
-	    c->ok ? "PASS" : "FAIL", c->solution_score, c->max_points, c->solution_seconds,
-	    c->scaffold_score, c->max_points);
+	printf("%s  %s  reference solution %s/%s in %.1f s, scaffold %s/%s\n", slug,
+	    c->ok ? "PASS" : "FAIL", points_format(c->solution_score, a),
+	    points_format(c->max_points, m), c->solution_seconds,
+	    points_format(c->scaffold_score, b), m);
 	for (size_t i = 0; i < c->n_tests; i++) {
 		const struct grader_check_test *t = &c->tests[i];
 
-		printf("    %s  %-24s %d point%s  solution %s, scaffold %s%s%s\n",
-		    *t->problem ? "FAIL" : "ok  ", t->name, t->points, t->points == 1 ? "" : "s",
+		printf("    %s  %-24s %s point%s  solution %s, scaffold %s%s%s\n",
+		    *t->problem ? "FAIL" : "ok  ", t->name, points_format(t->points, a),
+		    t->points == POINTS_SCALE ? "" : "s",
 		    t->solution_passed ? "passes" : "FAILS", t->scaffold_passed ? "PASSES" :
 		    "fails", *t->problem ? ": " : "", t->problem);
 	}
-	for (int k = 0; k < 2; k++)
-		for (p = k == 0 ? c->problems : c->warnings; p && *p; ) {
-			size_t n = strcspn(p, "\n");
-
-			printf("    %s %.*s\n", k == 0 ? "problem:" : "warning:", (int)n, p);
-			p += n + (p[n] == '\n');
-		}
+	if (c->problems && *c->problems)
+		print_lines(stdout, "    problem: ", c->problems);
+	if (c->warnings && *c->warnings)
+		print_lines(stdout, "    warning: ", c->warnings);
 }
 
 static int
@@ -429,7 +444,8 @@ cmd_check(int argc, char **argv)
 			printf("%s  FAIL\n    problem: %s\n", argv[optind + (int)i], err);
 			failed++;
 		} else if ((init = grader_init(&g, ex, course, NULL, err, sizeof err)) < 0) {
-			printf("%s  FAIL\n    problem: %s\n", ex->slug, err);
+			printf("%s  FAIL\n", ex->slug);
+			print_lines(stdout, "    problem: ", err);
 			failed++;
 			if (init == GRADER_ESYSTEM)
 				rc = EXIT_SYSTEM;
@@ -470,13 +486,13 @@ find_exercise(const struct store_exercise *e, void *arg)
 static int
 print_preview(const struct store_regrade_row *row, void *arg)
 {
-	char before[16] = "-", after[16] = "-";
+	char before[POINTS_TEXT_MAX] = "-", after[POINTS_TEXT_MAX] = "-";
 
 	(void)arg;
 	if (row->old_best >= 0)
-		snprintf(before, sizeof before, "%d", row->old_best);
+		points_format(row->old_best, before);
 	if (row->new_best >= 0)
-		snprintf(after, sizeof after, "%d", row->new_best);
+		points_format(row->new_best, after);
 	printf("    %-24s %4s -> %-4s%s\n", row->username, before, after,
 	    row->old_best != row->new_best ? "  changed" : "");
 	return 0;

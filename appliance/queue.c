@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "fsutil.h"
+#include "points.h"
 #include "sha256.h"
 
 static const char *
@@ -269,12 +270,15 @@ queue_find_id(struct queue *q, long long id)
 void
 queue_print_course(const struct queue_set *set, int problems_only)
 {
+	char points[POINTS_TEXT_MAX];
+
 	for (size_t i = 0; i < set->n; i++) {
 		const struct queue_exercise *qe = &set->exercises[i];
 
 		if (qe->ready && !problems_only)
-			printf("  %-24s ready: %zu hidden test%s, %d points\n", qe->ex.slug,
-			    qe->g.plan.n, qe->g.plan.n == 1 ? "" : "s", qe->ex.max_points);
+			printf("  %-24s ready: %zu hidden test%s, %s points\n", qe->ex.slug,
+			    qe->g.plan.n, qe->g.plan.n == 1 ? "" : "s",
+			    points_format(qe->ex.max_points, points));
 		else if (!qe->ready)
 			printf("  %-24s NOT PUBLISHED: %s\n", qe->ex.slug, qe->problem);
 	}

@@ -1,12 +1,15 @@
 #include "report.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "msg.h"
+#include "points.h"
 
 static const char *const outcomes[] = {
 	"passed", "failed", "error", "skipped", "xfailed", "xpassed", NULL
@@ -226,36 +229,57 @@ take_notebook(struct report *r, const cJSON *j)
 	return rc;
 }
 
+/* What a points marker markbook does not take said, as text for the
+ * teacher: the harness sends such a marker as text ("'3'"); anything else is
+ * shown as JSON. NULL when out of memory. */
+static char *
+marker_text(const cJSON *pts)
+{
+	char *json, *text;
+
+	if (cJSON_IsString(pts))
+		return copy_capped(pts->valuestring, REPORT_FIELD_MAX);
+	if ((json = cJSON_PrintUnformatted(pts)) == NULL)
+		return NULL;
+	text = copy_capped(json, REPORT_FIELD_MAX);
+	cJSON_free(json);
+	return text;
+}
+
 static int
 take_plan(struct report *r, const cJSON *j)
 {
-	const char *nodeid = get_str(j, "nodeid", REPORT_FIELD_MAX);
-	const char *name = get_str(j, "name", REPORT_FIELD_MAX);
+	const char *nodeid = get_str(j, "nodeid", REPORT_NODEID_MAX);
+	const char *name = get_str(j, "name", REPORT_NODEID_MAX);
+	const char *function = get_str(j, "function", REPORT_NODEID_MAX);
 	const char *desc = get_text(j, "description");
 	const cJSON *pts = cJSON_GetObjectItemCaseSensitive(j, "points");
 	struct report_plan_item *grown, *it;
-	long long p = -1;
-	int bad = 0;
+	int p = -1, bad;
 
-	if (nodeid == NULL || name == NULL || desc == NULL || pts == NULL ||
-	    r->n_plan == REPORT_TESTS_MAX)
-		return 0;
-	for (size_t i = 0; i < r->n_plan; i++)
+	for (size_t i = 0; nodeid && i < r->n_plan; i++)
 		if (strcmp(r->plan[i].nodeid, nodeid) == 0)
 			return 0;
-	if (!cJSON_IsNull(pts) && (get_int(j, "points", &p) || p < 0 || p > 10000)) {
-		bad = 1;
-		p = -1;
+	/* A test left out of the plan would be graded as worth nothing, so
+	 * every refusal is counted and the plan refused. */
+	if (nodeid == NULL || name == NULL || function == NULL || desc == NULL || pts == NULL ||
+	    r->n_plan == REPORT_TESTS_MAX) {
+		r->n_plan_refused++;
+		return 0;
 	}
+	/* A marker is a number of points above 0 with at most two decimals. */
+	bad = !cJSON_IsNull(pts) && (!cJSON_IsNumber(pts) ||
+	    points_from_number(pts->valuedouble, POINTS_MAX, &p) < 0 || p == 0);
 	if ((grown = realloc(r->plan, (r->n_plan + 1) * sizeof *grown)) == NULL)
 		return -1;
 	r->plan = grown;
 	it = &r->plan[r->n_plan];
 	memset(it, 0, sizeof *it);
 	r->n_plan++;
-	it->points = (int)p;
-	it->bad_points = bad;
-	if ((it->nodeid = strdup(nodeid)) == NULL || (it->name = strdup(name)) == NULL ||
+	it->points = bad ? -1 : p;
+	if ((bad && (it->bad_points = marker_text(pts)) == NULL) ||
+	    (it->nodeid = strdup(nodeid)) == NULL || (it->name = strdup(name)) == NULL ||
+	    (it->function = strdup(function)) == NULL ||
 	    (it->description = copy_capped(desc, REPORT_MESSAGE_MAX)) == NULL)
 		return -1;
 	return 1;
@@ -264,8 +288,8 @@ take_plan(struct report *r, const cJSON *j)
 static int
 take_test(struct report *r, const cJSON *j)
 {
-	const char *nodeid = get_str(j, "nodeid", REPORT_FIELD_MAX);
-	const char *name = get_str(j, "name", REPORT_FIELD_MAX);
+	const char *nodeid = get_str(j, "nodeid", REPORT_NODEID_MAX);
+	const char *name = get_str(j, "name", REPORT_NODEID_MAX);
 	const char *outcome = get_str(j, "outcome", 16);
 	const char *msg = get_text(j, "message"), *detail = get_text(j, "detail");
 	const cJSON *dur = cJSON_GetObjectItemCaseSensitive(j, "duration");
@@ -385,7 +409,9 @@ report_free(struct report *r)
 	for (i = 0; i < r->n_plan; i++) {
 		free(r->plan[i].nodeid);
 		free(r->plan[i].name);
+		free(r->plan[i].function);
 		free(r->plan[i].description);
+		free(r->plan[i].bad_points);
 	}
 	free(r->plan);
 	for (i = 0; i < r->n_outside; i++)
@@ -451,63 +477,213 @@ report_adopt_student(struct report *tests, const struct report *student)
 	return 0;
 }
 
+/* Append a sentence and a newline to the problems in `err`, when the whole
+ * line still fits (the first problems are the ones shown). */
+static void __attribute__((format(printf, 3, 4)))
+add_problem(char *err, size_t errlen, const char *fmt, ...)
+{
+	size_t used = strlen(err);
+	va_list ap;
+	int n;
+
+	if (used + 2 >= errlen)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(err + used, errlen - used - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= errlen - used - 1)
+		err[used] = '\0';
+	else
+		strcpy(err + used + n, "\n");
+}
+
+/* One test function of a plan: its items share its points. */
+struct plan_function {
+	const char *id;		/* borrowed from the report */
+	size_t n;		/* its items */
+	int marker;		/* hundredths; -1 when unmarked */
+	int total;		/* its points, hundredths */
+	int mixed;		/* its items disagree on the marker */
+};
+
+/* The report's items grouped by function, in collection order, into `*out`
+ * (`*n_out` of them). Returns 0, or -1 when out of memory. */
+static int
+group_functions(const struct report *r, struct plan_function **out, size_t *n_out)
+{
+	struct plan_function *fn = calloc(r->n_plan ? r->n_plan : 1, sizeof *fn);
+	size_t n = 0, k;
+
+	if (fn == NULL)
+		return -1;
+	for (size_t i = 0; i < r->n_plan; i++) {
+		const struct report_plan_item *it = &r->plan[i];
+
+		for (k = 0; k < n && strcmp(fn[k].id, it->function) != 0; k++)
+			;
+		if (k == n) {
+			fn[n].id = it->function;
+			fn[n++].marker = it->points;
+		} else if (fn[k].marker != it->points)
+			fn[k].mixed = 1;
+		fn[k].n++;
+	}
+	*out = fn;
+	*n_out = n;
+	return 0;
+}
+
+/* Check the markers and give each function its points, or say in `err` what
+ * is wrong. Returns 0 or -1. */
+static int
+share_points(const struct report *r, struct plan_function *fn, size_t n_fn, int max_points,
+    char *err, size_t errlen)
+{
+	char a[POINTS_TEXT_MAX], b[POINTS_TEXT_MAX], listed[512] = "";
+	long long marked = 0;
+	size_t unmarked = 0, k, u;
+	int rest;
+
+	for (size_t i = 0; i < r->n_plan; i++)
+		if (r->plan[i].bad_points)
+			add_problem(err, errlen, "%s: @pytest.mark.points needs a number of points above "
+			    "0 with at most two decimals (such as 2 or 0.5), not points(%s).",
+			    r->plan[i].nodeid, r->plan[i].bad_points);
+	if (*err)
+		return -1;
+	for (k = 0; k < n_fn; k++)
+		if (fn[k].mixed)
+			add_problem(err, errlen, "%s: its cases have different points markers; points "
+			    "belong to the test function, so mark the function (its cases share "
+			    "its points), not single cases.", fn[k].id);
+	if (*err)
+		return -1;
+	for (k = 0; k < n_fn; k++) {
+		if (fn[k].marker < 0) {
+			unmarked++;
+			continue;
+		}
+		marked += fn[k].marker;
+		if (strlen(listed) + strlen(fn[k].id) + POINTS_TEXT_MAX + 8 < sizeof listed)
+			snprintf(listed + strlen(listed), sizeof listed - strlen(listed), "%s%s (%s)",
+			    *listed ? ", " : "", fn[k].id, points_format(fn[k].marker, a));
+	}
+	if (marked > max_points)
+		return msg_fail(err, errlen, "The tests marked with points add up to %s, more than "
+		    "max_points (%s): %s. Lower their markers or raise max_points in exercise.json.",
+		    points_format(marked, a), points_format(max_points, b), listed);
+	if (unmarked == 0 && marked != max_points)
+		return msg_fail(err, errlen, "The tests' points add up to %s but max_points is %s: "
+		    "change a marker or max_points in exercise.json, or leave a test unmarked to "
+		    "take the rest.", points_format(marked, a), points_format(max_points, b));
+	/* Largest remainder over equal quotas: the first unmarked functions in
+	 * collection order take the hundredths left over. */
+	rest = max_points - (int)marked;
+	for (k = 0, u = 0; k < n_fn; k++)
+		fn[k].total = fn[k].marker >= 0 ? fn[k].marker :
+		    rest / (int)unmarked + ((int)u++ < rest % (int)unmarked);
+	for (k = 0; k < n_fn; k++) {
+		if ((size_t)fn[k].total >= fn[k].n)
+			continue;
+		if (fn[k].marker < 0 && rest == 0)
+			add_problem(err, errlen, "%s has no points marker, but the markers already add "
+			    "up to max_points (%s), so it would get 0 points. Lower a marker, raise "
+			    "max_points in exercise.json, or remove the test.", fn[k].id,
+			    points_format(max_points, a));
+		else if (fn[k].n == 1)
+			add_problem(err, errlen, "%s would get 0 points: the %zu tests without a "
+			    "points marker share %s points, less than 0.01 each. Mark them with "
+			    "points, lower the other markers or raise max_points in exercise.json.",
+			    fn[k].id, unmarked, points_format(rest, a));
+		else
+			add_problem(err, errlen, "%s has %zu cases sharing %s point%s: each would "
+			    "get %.2g; give it more points (@pytest.mark.points) or fewer cases.",
+			    fn[k].id, fn[k].n, points_format(fn[k].total, a),
+			    fn[k].total == POINTS_SCALE ? "" : "s",
+			    (double)fn[k].total / POINTS_SCALE / (double)fn[k].n);
+	}
+	return *err ? -1 : 0;
+}
+
+/* The scaffold's names, comma-separated, into `plan->names`. */
+static int
+join_names(const struct report *r, struct test_plan *plan)
+{
+	size_t len = 1;
+
+	for (size_t i = 0; i < r->n_names; i++)
+		len += strlen(r->names[i]) + 1;
+	if ((plan->names = calloc(1, len)) == NULL)
+		return -1;
+	for (size_t i = 0; i < r->n_names; i++) {
+		if (i > 0)
+			strcat(plan->names, ",");
+		strcat(plan->names, r->names[i]);
+	}
+	return 0;
+}
+
 int
 report_make_plan(const struct report *r, int max_points, struct test_plan *plan,
     char *err, size_t errlen)
 {
-	int marked = 0, unmarked = 0, share, extra;
-	size_t i;
+	struct plan_function *fn = NULL;
+	size_t n_fn = 0, *seen = NULL;
+	long long sum = 0;
+	int rc = -1;
 
 	memset(plan, 0, sizeof *plan);
 	plan->max_points = max_points;
-	if (r->n_plan == 0)
-		return msg_fail(err, errlen, "no hidden tests were collected");
-	for (i = 0; i < r->n_plan; i++) {
-		if (r->plan[i].bad_points)
-			return msg_fail(err, errlen, "%s: @pytest.mark.points needs one whole "
-			    "number of points, 0 or more", r->plan[i].nodeid);
-		if (r->plan[i].points >= 0)
-			marked += r->plan[i].points;
-		else
-			unmarked++;
+	if (errlen > 0)
+		*err = '\0';
+	if (r->n_plan_refused > 0) {
+		msg_fail(err, errlen, "%zu of the collected tests could not be planned: markbook "
+		    "grades at most %d tests an exercise, with node ids of at most %d bytes. Use "
+		    "fewer or shorter parametrized cases (pytest.mark.parametrize(..., ids=...)).",
+		    r->n_plan_refused, REPORT_TESTS_MAX, REPORT_NODEID_MAX);
+		goto out;
 	}
-	if (marked > max_points)
-		return msg_fail(err, errlen, "the tests marked with points add up to %d, more "
-		    "than max_points (%d)", marked, max_points);
-	if (unmarked == 0 && marked != max_points)
-		return msg_fail(err, errlen, "the tests' points add up to %d but max_points is %d",
-		    marked, max_points);
-	if (r->has_names) {
-		size_t len = 1;
-
-		for (i = 0; i < r->n_names; i++)
-			len += strlen(r->names[i]) + 1;
-		if ((plan->names = calloc(1, len)) == NULL)
-			return msg_fail(err, errlen, "out of memory");
-		for (i = 0; i < r->n_names; i++) {
-			if (i > 0)
-				strcat(plan->names, ",");
-			strcat(plan->names, r->names[i]);
-		}
+	if (r->n_plan == 0) {
+		msg_fail(err, errlen, "No tests were collected: write test functions in "
+		    "test_*.py files.");
+		goto out;
 	}
-	share = unmarked ? (max_points - marked) / unmarked : 0;
-	extra = unmarked ? (max_points - marked) % unmarked : 0;
-	if ((plan->tests = calloc(r->n_plan, sizeof *plan->tests)) == NULL)
-		return msg_fail(err, errlen, "out of memory");
-	for (i = 0; i < r->n_plan; i++) {
+	if (group_functions(r, &fn, &n_fn) < 0 ||
+	    (seen = calloc(n_fn, sizeof *seen)) == NULL) {
+		msg_fail(err, errlen, "Out of memory.");
+		goto out;
+	}
+	if (share_points(r, fn, n_fn, max_points, err, errlen) < 0)
+		goto out;
+	if ((r->has_names && join_names(r, plan) < 0) ||
+	    (plan->tests = calloc(r->n_plan, sizeof *plan->tests)) == NULL) {
+		msg_fail(err, errlen, "Out of memory.");
+		goto out;
+	}
+	for (size_t i = 0; i < r->n_plan; i++) {
 		struct plan_test *t = &plan->tests[i];
+		size_t k;
 
+		for (k = 0; strcmp(fn[k].id, r->plan[i].function) != 0; k++)
+			;
 		plan->n++;
 		if ((t->nodeid = strdup(r->plan[i].nodeid)) == NULL ||
 		    (t->name = strdup(r->plan[i].name)) == NULL ||
-		    (t->description = strdup(r->plan[i].description)) == NULL)
-			return msg_fail(err, errlen, "out of memory");
-		if (r->plan[i].points >= 0)
-			t->points = r->plan[i].points;
-		else
-			t->points = share + (extra-- > 0);
+		    (t->description = strdup(r->plan[i].description)) == NULL) {
+			msg_fail(err, errlen, "Out of memory.");
+			goto out;
+		}
+		/* The function's points over its items, largest remainder again. */
+		t->points = fn[k].total / (int)fn[k].n + (seen[k]++ < (size_t)fn[k].total % fn[k].n);
+		assert(t->points > 0);
+		sum += t->points;
 	}
-	return 0;
+	assert(sum == max_points);
+	rc = 0;
+out:
+	free(fn);
+	free(seen);
+	return rc;
 }
 
 void
@@ -557,6 +733,8 @@ report_plan_to_json(const struct test_plan *plan)
 
 	if (o == NULL)
 		return NULL;
+	/* Points in hundredths; a plan kept before they were says nothing. */
+	cJSON_AddStringToObject(o, "points", "hundredths");
 	cJSON_AddNumberToObject(o, "max_points", plan->max_points);
 	cJSON_AddStringToObject(o, "names", plan->names ? plan->names : "");
 	tests = cJSON_AddArrayToObject(o, "tests");
@@ -578,12 +756,14 @@ int
 report_plan_from_json(const char *text, size_t len, struct test_plan *plan)
 {
 	cJSON *o = cJSON_ParseWithLength(text, len), *tests, *t;
-	const char *names;
+	const char *names, *unit;
 	long long max, points;
 	int rc = -1;
 
 	memset(plan, 0, sizeof *plan);
-	if (o == NULL || get_int(o, "max_points", &max) < 0 ||
+	if (o == NULL || (unit = get_str(o, "points", 16)) == NULL ||
+	    strcmp(unit, "hundredths") != 0 ||
+	    get_int(o, "max_points", &max) < 0 || max <= 0 || max > POINTS_MAX ||
 	    (names = get_str(o, "names", REPORT_NAMES_MAX * (REPORT_FIELD_MAX + 1))) == NULL ||
 	    !cJSON_IsArray(tests = cJSON_GetObjectItemCaseSensitive(o, "tests")) ||
 	    cJSON_GetArraySize(tests) < 1 || cJSON_GetArraySize(tests) > REPORT_TESTS_MAX)
@@ -594,12 +774,12 @@ report_plan_from_json(const char *text, size_t len, struct test_plan *plan)
 		goto out;
 	cJSON_ArrayForEach(t, tests) {
 		struct plan_test *pt = &plan->tests[plan->n];
-		const char *nodeid = get_str(t, "nodeid", REPORT_FIELD_MAX);
-		const char *name = get_str(t, "name", REPORT_FIELD_MAX);
+		const char *nodeid = get_str(t, "nodeid", REPORT_NODEID_MAX);
+		const char *name = get_str(t, "name", REPORT_NODEID_MAX);
 		const char *desc = get_str(t, "description", REPORT_MESSAGE_MAX);
 
 		if (nodeid == NULL || name == NULL || desc == NULL ||
-		    get_int(t, "points", &points) < 0 || points < 0 || points > max)
+		    get_int(t, "points", &points) < 0 || points <= 0 || points > max)
 			goto out;
 		plan->n++;
 		if ((pt->nodeid = strdup(nodeid)) == NULL || (pt->name = strdup(name)) == NULL ||

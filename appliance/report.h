@@ -5,13 +5,16 @@
 
 /* The harness report (JSON lines, see CONTRIBUTING.md), the test plan made
  * from it, and the score of a run against that plan. Nothing here runs
- * anything: it reads bytes and counts points. */
+ * anything: it reads bytes and counts points. Points are in hundredths
+ * (points.h) everywhere below. */
 
 #define REPORT_RECORD_MAX	(64 * 1024)	/* longer lines are ignored */
 #define REPORT_TESTS_MAX	1000		/* tests in a plan or a run */
 #define REPORT_FLAGS_MAX	32
 #define REPORT_NAMES_MAX	64		/* functions a scaffold defines */
-#define REPORT_FIELD_MAX	128		/* node ids, names, flags */
+#define REPORT_FIELD_MAX	128		/* names, flags, what a marker said */
+#define REPORT_NODEID_MAX	512		/* a test's node id and name (parametrized
+						 * ids carry their arguments) */
 #define REPORT_MESSAGE_MAX	500		/* a test's failure line */
 #define REPORT_DETAIL_MAX	8192		/* a test's traceback, teacher only */
 #define REPORT_TEXT_MAX		4096		/* load, parse and tamper messages */
@@ -28,9 +31,11 @@ struct report_test {
 struct report_plan_item {
 	char *nodeid;
 	char *name;
+	char *function;		/* the test function: nodeid without [parameters] */
 	char *description;
-	int points;		/* -1 when the test has no points marker */
-	int bad_points;		/* the marker was not a whole number >= 0 */
+	int points;		/* the marker's; -1 when the test has none */
+	char *bad_points;	/* what a marker markbook does not take said
+				 * ("0.333", "'3'"); NULL when it is fine */
 };
 
 struct report {
@@ -48,6 +53,7 @@ struct report {
 
 	struct report_plan_item *plan;
 	size_t n_plan;
+	size_t n_plan_refused;	/* plan records past REPORT_TESTS_MAX or malformed */
 
 	int has_names;		/* collect: what the scaffold defines */
 	char **names;
@@ -87,7 +93,7 @@ struct plan_test {
 	char *nodeid;
 	char *name;
 	char *description;
-	int points;
+	int points;		/* hundredths, more than 0 */
 };
 
 /* What a submission is graded against: fixed once per exercise from a
@@ -95,7 +101,7 @@ struct plan_test {
 struct test_plan {
 	struct plan_test *tests;
 	size_t n;
-	int max_points;
+	int max_points;		/* hundredths; the tests' points add up to it */
 	char *names;		/* the scaffold's functions, comma-separated: all
 				 * the tests may call in process isolation */
 };
@@ -105,11 +111,17 @@ struct test_plan {
  * describes a run in process isolation. Returns 0, or -1 when out of memory. */
 int report_adopt_student(struct report *tests, const struct report *student);
 
-/* Make the plan from a `collect` report. Tests marked @pytest.mark.points(n)
- * get n; the others share the rest equally in whole points, the first ones
- * in file order taking the remainder, so the points add up to max_points
- * exactly. Returns 0, or -1 with a sentence in `err`. Free with
- * report_plan_free(), also after a failure. */
+/* Make the plan from a `collect` report. Points belong to test functions: a
+ * function marked @pytest.mark.points(p) is worth p, the unmarked functions
+ * share what is left of `max_points` equally, and a function's items (the
+ * cases of a parametrized function) share its points equally. Each split is
+ * in hundredths by largest remainder (the quotas are equal, so the first in
+ * collection order take the hundredths left over), so the items add up to
+ * max_points exactly. Returns 0, or -1 with the problems in `err`, one
+ * sentence a line, naming the test and what to change: a marker that is not
+ * a number above 0 with at most two decimals, markers past max_points or
+ * short of it with nothing unmarked, a split that leaves an item 0 points.
+ * Free with report_plan_free(), also after a failure. */
 int report_make_plan(const struct report *r, int max_points, struct test_plan *plan,
     char *err, size_t errlen);
 
@@ -126,7 +138,7 @@ int report_plan_from_json(const char *text, size_t len, struct test_plan *plan);
 /* One planned test's outcome; strings are borrowed from the report. */
 struct report_outcome {
 	int passed;
-	int points;
+	int points;		/* earned, hundredths */
 	const char *outcome;	/* NULL when the test did not report */
 	const char *message;
 	const char *detail;

@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "fsutil.h"
 #include "msg.h"
+#include "points.h"
 #include "roster.h"
 #include "store.h"
 
@@ -113,18 +114,21 @@ request_override(const cJSON *doc, const char *body, size_t len,
 	const char *comment = string_field(doc, "comment");
 	size_t bad;
 
+	int score = -1;
+
 	out->score = -1;
 	out->comment = NULL;
+	/* Hundredths, as every score: 7.5 is taken, 7.555 refused, not rounded. */
 	if (!cJSON_IsObject(doc) || js == NULL || (!cJSON_IsNull(js) && (!cJSON_IsNumber(js) ||
-	    !(js->valuedouble >= 0 && js->valuedouble <= REQUEST_SCORE_MAX) ||
-	    js->valuedouble != (double)(long long)js->valuedouble)))
-		return msg_fail(err, errlen, "\"score\" must be a whole number of points from 0 to "
-		    "the exercise's maximum, or null to remove the override.");
+	    points_from_number(js->valuedouble, REQUEST_SCORE_MAX, &score) < 0)))
+		return msg_fail(err, errlen, "\"score\" must be a number of points from 0 to the "
+		    "exercise's maximum with at most two decimals (such as 7 or 7.5), or null to "
+		    "remove the override.");
 	if (comment == NULL || comment[0] == '\0' || strlen(comment) > STORE_COMMENT_MAX ||
 	    json_has_nul(body, len) || !fs_valid_utf8(comment, strlen(comment), &bad))
 		return msg_fail(err, errlen, "Say why in \"comment\" (1 to %d bytes of text): the "
 		    "student sees it beside the score.", STORE_COMMENT_MAX);
-	out->score = cJSON_IsNull(js) ? -1 : (int)js->valuedouble;
+	out->score = score;
 	out->comment = comment;
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
+#include "points.h"
 #include "web.h"
 
 /* The fields API requests take from their bodies, checked, or the sentence
@@ -13,7 +14,8 @@
  * point into `doc` or `body` and live as long as they do. */
 
 #define REQUEST_PASSWORD_MIN	8
-#define REQUEST_SCORE_MAX	1000000		/* an override, before the exercise's max */
+#define REQUEST_SCORE_MAX	POINTS_MAX	/* an override in hundredths, before the
+						 * exercise's max */
 
 struct request_login {
 	const char *username, *password;
@@ -58,7 +60,8 @@ int request_upload(const char *ctype, const char *body, size_t len, const cJSON 
 int request_upload_text(const struct request_upload *up, const char *body, size_t len, int json);
 
 struct request_override {
-	int score;			/* 0 to REQUEST_SCORE_MAX; -1 removes the override */
+	int score;			/* hundredths, 0 to REQUEST_SCORE_MAX; -1
+					 * removes the override */
 	const char *comment;		/* 1 to STORE_COMMENT_MAX bytes of UTF-8 */
 };
 

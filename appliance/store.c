@@ -9,15 +9,35 @@
 
 #include "embedded.h"
 #include "msg.h"
+#include "points.h"
 
 struct store {
 	sqlite3 *db;
 };
 
-/* Database versions after the first (schema.sql): append a step, never edit
- * one that has shipped. user_version is the number of steps applied. */
+/* Database versions: user_version is the version a file is at. A new file
+ * gets schema.sql, which is always the newest version; a file an older
+ * markbook made gets migrations[v] to go from version v to v + 1. Append a
+ * step (and make schema.sql its result), never edit one that has shipped. */
 static const char *const migrations[] = {
-	NULL,		/* 1: schema.sql, embedded */
+	NULL,		/* 0 -> 1: the first schema.sql, for new files only */
+	/* 1 -> 2: scores and points in hundredths of a point, not whole points.
+	 * Every stored score is multiplied by 100 (the same points); the audit
+	 * keeps its text ("7/10" is still true). Updating submissions fires the
+	 * best_scores triggers row by row; rebuilding it afterwards in one go
+	 * makes it hold best_of whatever order they fired in. Late-penalised
+	 * scores are computed, not stored: from now on they round to the nearest
+	 * hundredth instead of the nearest point. */
+	"UPDATE exercises SET max_points = max_points * 100;"
+	"UPDATE plan_tests SET points = points * 100;"
+	"UPDATE submissions SET score = score * 100, max_points = max_points * 100, "
+	"override_score = override_score * 100;"
+	"UPDATE test_results SET points = points * 100, max_points = max_points * 100;"
+	"UPDATE regrade_items SET score = score * 100, tests = (SELECT json_group_array("
+	"json_set(t.value, '$.points', (t.value ->> 'points') * 100, '$.max_points', "
+	"(t.value ->> 'max_points') * 100)) FROM json_each(regrade_items.tests) t);"
+	"DELETE FROM best_scores;"
+	"INSERT INTO best_scores SELECT * FROM best_of;",
 };
 #define STORE_VERSION	((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -185,12 +205,22 @@ migrate(struct store *s, const char *path, char *err, size_t errlen)
 		    STORE_VERSION);
 		goto fail;
 	}
+	if (version == 0) {
+		const char *schema = schema_sql();
+
+		if (schema == NULL || sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+			msg_fail(err, errlen, "%s: cannot create the database: %s.", path,
+			    schema ? sqlite3_errmsg(s->db) : "no schema");
+			goto fail;
+		}
+		version = STORE_VERSION;
+	}
 	for (; version < STORE_VERSION; version++) {
-		const char *step = version == 0 ? schema_sql() : migrations[version];
+		const char *step = migrations[version];
 
 		if (step == NULL || sqlite3_exec(s->db, step, NULL, NULL, NULL) != SQLITE_OK) {
 			msg_fail(err, errlen, "%s: cannot upgrade the database to version %lld: %s.",
-			    path, version + 1, step ? sqlite3_errmsg(s->db) : "no schema");
+			    path, version + 1, step ? sqlite3_errmsg(s->db) : "no step");
 			goto fail;
 		}
 	}
@@ -990,6 +1020,23 @@ store_get_regrade(struct store *s, long long exercise_id, struct store_regrade *
 	return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOTFOUND : STORE_ERROR;
 }
 
+/* A score for the audit table, in points: "7.5/10" (without the maximum
+ * when `max_points` is -1: "7.5"), or "none". The audit keeps text people
+ * read, so rows written before scores were kept in hundredths stay true. */
+static void
+score_text(char *out, size_t len, sqlite3_stmt *st, int col, int max_points)
+{
+	char score[POINTS_TEXT_MAX], max[POINTS_TEXT_MAX];
+
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		snprintf(out, len, "none");
+	else if (max_points < 0)
+		snprintf(out, len, "%s", points_format(sqlite3_column_int64(st, col), score));
+	else
+		snprintf(out, len, "%s/%s", points_format(sqlite3_column_int64(st, col), score),
+		    points_format(max_points, max));
+}
+
 /* Per student of regrade `id`: the best final score now, and what it would be
  * with the regrade's results (an item that failed keeps the old score). */
 #define REGRADE_PREVIEW_SQL \
@@ -1041,15 +1088,13 @@ audit_regrade_rows(struct store *s, long long id, long long actor_id, long long 
 	if ((st = prepare(s, REGRADE_PREVIEW_SQL, "i", id)) == NULL)
 		return STORE_ERROR;
 	while (r == STORE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char subject[STORE_USERNAME_MAX + 64], before[16], after[16];
+		char subject[STORE_USERNAME_MAX + 64], before[32], after[32];
 		struct store_audit a = { .at = now, .actor_id = actor_id, .action = "regrade",
 			.subject = subject, .old_value = before, .new_value = after };
 
 		snprintf(subject, sizeof subject, "user %s, regrade %lld", text(st, 0), id);
-		snprintf(before, sizeof before, "%s", sqlite3_column_type(st, 2) == SQLITE_NULL ?
-		    "none" : (const char *)sqlite3_column_text(st, 2));
-		snprintf(after, sizeof after, "%s", sqlite3_column_type(st, 3) == SQLITE_NULL ?
-		    "none" : (const char *)sqlite3_column_text(st, 3));
+		score_text(before, sizeof before, st, 2, -1);
+		score_text(after, sizeof after, st, 3, -1);
 		r = store_add_audit(s, &a);
 	}
 	if (r == STORE_OK && rc != SQLITE_DONE)
@@ -1110,16 +1155,6 @@ fail:
 	sqlite3_finalize(st);
 	rollback(s);
 	return rc;
-}
-
-/* A score for the audit table: "7/10", or "none". */
-static void
-score_text(char *out, size_t len, sqlite3_stmt *st, int col, int max_points)
-{
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
-		snprintf(out, len, "none");
-	else
-		snprintf(out, len, "%d/%d", sqlite3_column_int(st, col), max_points);
 }
 
 /* Step `st` (NULL: its prepare failed) to the one row it is about: STORE_OK,

@@ -10,7 +10,8 @@
 /* Everything markbook keeps, in one SQLite file: users, sessions, exercises
  * with their test plans, submissions and their test results. This is the only
  * module with SQL. One `struct store` is one connection: use it from one
- * thread at a time (every thread opens its own). */
+ * thread at a time (every thread opens its own). Every score, points and
+ * max_points here is in hundredths of a point (points.h), as in the file. */
 
 #define STORE_APPLICATION_ID	0x6d6b626b	/* "mkbk" in the file header */
 #define STORE_USERNAME_MAX	64
@@ -257,10 +258,10 @@ int store_list_submissions(struct store *s, long long user_id, long long exercis
 
 #define STORE_COMMENT_MAX	2000	/* an override's comment, in bytes */
 
-/* Set the score of submission `id` by hand to `score` (0..its max_points), or
- * remove the override when `score` is -1, with `comment` for the student, as
- * teacher `actor_id`; the change (old -> new final score) goes into the audit
- * table in the same transaction. Returns STORE_OK, STORE_NOTFOUND, STORE_LIMIT
+/* Set the score of submission `id` by hand to `score` (hundredths, 0 to its
+ * max_points), or remove the override when `score` is -1, with `comment` for
+ * the student, as teacher `actor_id`; the change (old -> new final score, in
+ * points) goes into the audit table in the same transaction. Returns STORE_OK, STORE_NOTFOUND, STORE_LIMIT
  * (the score is above the submission's max_points) or STORE_ERROR. */
 int store_override_submission(struct store *s, long long id, int score, const char *comment,
     long long actor_id, long long now);

@@ -79,8 +79,14 @@ async function api(path, options = {}) {
   return body;
 }
 
+// Points as markbook keeps them, in hundredths: at most two decimals, no
+// trailing zeros ("7.5", "10", "3.33"), also for sums made here.
+function fmtPoints(n) {
+  return n === null || n === undefined ? "–" : String(Math.round(n * 100) / 100);
+}
+
 function fmtScore(score, max) {
-  return score === null || score === undefined ? "–" : `${score}/${max}`;
+  return score === null || score === undefined ? "–" : `${fmtPoints(score)}/${fmtPoints(max)}`;
 }
 
 function fmtTime(iso) {

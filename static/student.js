@@ -96,7 +96,7 @@ function testsTable(s) {
     h("td", { "data-label": "What it checks" }, t.description || h("span", { class: "muted" }, "(no description)")),
     h("td", { "data-label": "Result" }, h("span", { class: t.passed ? "badge pass" : "badge fail" },
       t.passed ? "pass" : teacher && t.outcome && t.outcome !== "failed" ? t.outcome : "fail")),
-    h("td", { "data-label": "Points", class: "num" }, `${t.points}/${t.max_points}`),
+    h("td", { "data-label": "Points", class: "num" }, fmtScore(t.points, t.max_points)),
     h("td", { "data-label": "Why" },
       t.message ? h("pre", { class: "message" }, t.message) : null,
       teacher && t.detail ? h("details", {}, h("summary", {}, "Traceback"), h("pre", {}, t.detail)) : null)));
@@ -168,7 +168,7 @@ MB.page("exercise", { role: "student" }, async (view, slug, _q, gen) => {
   view.append(h("dl", { class: "facts" },
     h("dt", {}, "Phase"), h("dd", {}, ex.phase === 1 ? "1, in class" : "2, at home"),
     h("dt", {}, "Due"), h("dd", {}, dueNode(ex.due_at)),
-    h("dt", {}, "Points"), h("dd", {}, String(ex.max_points)),
+    h("dt", {}, "Points"), h("dd", {}, fmtPoints(ex.max_points)),
     h("dt", {}, "Best so far"), h("dd", { id: "best" }, fmtScore(ex.best_score, ex.max_points)),
     h("dt", {}, "Feedback"), h("dd", {}, feedback)));
 

@@ -20,14 +20,14 @@ function renderGradebook(host, gb, sort, filter) {
     const x = val(a), y = val(b);
     return (x < y ? -1 : x > y ? 1 : a.username < b.username ? -1 : 1) * sort.dir;
   });
-  const maxTotal = exs.reduce((n, e) => n + e.max_points, 0);
+  const maxTotal = exs.reduce((n, e) => n + Math.round(e.max_points * 100), 0) / 100;
   const th = (key, label, title) => h("th", { scope: "col", title,
     "aria-sort": sort.key === key ? (sort.dir > 0 ? "ascending" : "descending") : null },
   h("button", { type: "button", class: "sort", "data-key": key }, label,
     sort.key === key ? (sort.dir > 0 ? " ▲" : " ▼") : ""));
   const head = h("tr", {}, th("username", "Student"), th("name", "Name"),
-    exs.map((e) => th(e.slug, e.slug, `${e.title || e.slug}, ${e.max_points} points`)),
-    th("total", "Total", `of ${maxTotal}`));
+    exs.map((e) => th(e.slug, e.slug, `${e.title || e.slug}, ${fmtPoints(e.max_points)} points`)),
+    th("total", "Total", `of ${fmtPoints(maxTotal)}`));
   const body = document.createDocumentFragment();
   for (const s of students) {
     const tr = document.createElement("tr");
@@ -46,7 +46,7 @@ function renderGradebook(host, gb, sort, filter) {
       td.className = `cell ${fractionClass(v, e.max_points)}`;
       const a = document.createElement("a");
       a.href = `#/submissions?student=${who}&exercise=${encodeURIComponent(e.slug)}`;
-      a.textContent = v === null || v === undefined ? "–" : String(v);
+      a.textContent = fmtPoints(v);
       a.title = `${s.username}, ${e.slug}: ${fmtScore(v, e.max_points)}`;
       td.appendChild(a);
       if (s.late && s.late.includes(e.slug)) {
@@ -61,7 +61,7 @@ function renderGradebook(host, gb, sort, filter) {
     }
     const t = document.createElement("td");
     t.className = `num total ${fractionClass(s.total, maxTotal)}`;
-    t.textContent = String(s.total);
+    t.textContent = fmtPoints(s.total);
     tr.appendChild(t);
     body.appendChild(tr);
   }
@@ -232,10 +232,10 @@ function overrideForm(s) {
   const o = s.override || {};
   const cur = o.score ?? (s.override_score >= 0 ? s.override_score : "");
   const form = h("form", { class: "card", id: "override" }, h("h2", {}, "Set the score by hand"),
-    cur !== "" ? h("p", {}, `Set to ${cur}/${s.max_points}`, o.by ? ` by ${o.by}` : "",
+    cur !== "" ? h("p", {}, `Set to ${fmtScore(cur, s.max_points)}`, o.by ? ` by ${o.by}` : "",
       o.at ? `, ${fmtTime(o.at)}` : "", ".") : null,
-    h("label", { for: "ov-score" }, `Score (0 to ${s.max_points}; empty removes the override)`),
-    h("input", { id: "ov-score", name: "score", type: "number", min: 0, max: s.max_points, value: cur }),
+    h("label", { for: "ov-score" }, `Score (0 to ${fmtPoints(s.max_points)}, in hundredths at most: 7.5; empty removes the override)`),
+    h("input", { id: "ov-score", name: "score", type: "number", min: 0, max: s.max_points, step: 0.01, value: cur }),
     h("label", { for: "ov-comment" }, "Comment for the student"),
     h("textarea", { id: "ov-comment", name: "comment", rows: 3, maxlength: 2000 }, o.comment || s.override_comment || ""),
     h("button", { type: "submit", class: "primary" }, "Save"));
@@ -315,11 +315,11 @@ function dashboard(d) {
 // problems and warnings, and test by test.
 function gateNode(c) {
   return h("details", { class: "gate" }, h("summary", {},
-    `solution ${c.solution_score}/${c.max_points} in ${Number(c.solution_seconds).toFixed(1)} s, scaffold ${c.scaffold_score}/${c.max_points}`),
+    `solution ${fmtScore(c.solution_score, c.max_points)} in ${Number(c.solution_seconds).toFixed(1)} s, scaffold ${fmtScore(c.scaffold_score, c.max_points)}`),
   (c.problems || []).map((p) => h("p", { class: "error" }, p)),
   (c.warnings || []).map((w) => h("p", { class: "muted" }, w)),
   table(["Test", "Points", "Solution", "Scaffold", "Problem"], (c.tests || []).map((t) => [
-    h("code", {}, t.name), String(t.points),
+    h("code", {}, t.name), fmtPoints(t.points),
     h("span", { class: t.solution_passed ? "badge pass" : "badge fail" }, t.solution_passed ? "passes" : "fails"),
     h("span", { class: t.scaffold_passed ? "badge fail" : "badge pass" }, t.scaffold_passed ? "passes" : "fails"),
     t.problem || t.solution_message || ""])));
@@ -370,7 +370,7 @@ MB.page("exercises", { role: "teacher", nav: "Exercises", order: 30 }, async (vi
     h("td", { "data-label": "Phase" }, e.phase ? String(e.phase) : "–"),
     h("td", { "data-label": "Due" }, e.due_at ? fmtTime(e.due_at) : "–",
       e.due_at ? h("span", { class: "muted" }, ` (${fmtDelta(new Date(e.due_at) - Date.now())})`) : null),
-    h("td", { "data-label": "Points" }, e.max_points ? String(e.max_points) : "–"),
+    h("td", { "data-label": "Points" }, e.max_points ? fmtPoints(e.max_points) : "–"),
     h("td", { "data-label": "Feedback" }, e.feedback || "–"),
     h("td", { "data-label": "Waiting" }, e.waiting === undefined ? "–" : String(e.waiting)),
     h("td", { "data-label": "Practice" }, e.practice ? h("a", { href: e.practice, target: "_blank", rel: "noopener" }, "open") : "–"),
@@ -420,7 +420,7 @@ MB.page("regrade", { role: "teacher" }, async (view, slug, _q, gen) => {
       h("p", {}, `Status: ${g.status}; ${g.graded} of ${g.total} graded`, g.errors ? `, ${g.errors} could not be` : "", "."),
       h("progress", { max: g.total || 1, value: g.graded, "aria-label": "regrade progress" }),
       table(["Student", "Name", "Old best", "New best"], (g.students || []).map((st) => [st.username, st.name,
-        st.old_best ?? "–", h("strong", { class: st.new_best !== st.old_best ? "error" : "" }, st.new_best ?? "–")])),
+        fmtPoints(st.old_best), h("strong", { class: st.new_best !== st.old_best ? "error" : "" }, fmtPoints(st.new_best))])),
       open && done ? h("p", {}, h("button", { type: "button", class: "primary", onclick: () => post("/apply") }, "Apply the new scores"), " ",
         h("button", { type: "button", onclick: () => post("/discard") }, "Discard")) : null,
       open ? null : startButtons()]);

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import math
 import os
 import sys
 import types
@@ -228,19 +229,32 @@ def combine(reports: list[Any]) -> tuple[str, Any]:
 
 
 def _points(item: Any) -> tuple[Any, Optional[str]]:
-    """The points of `@pytest.mark.points(n)` (the closest marker), and an error when they
-    are not a whole number >= 0. Invalid points come back as text (what the marker says), a
-    value markbook never takes for points: it rejects the plan and names the test."""
+    """The points of `@pytest.mark.points(p)` (the closest marker: the function's, else its
+    class's or module's), and an error when they are not a number above 0 with at most two
+    decimals (markbook keeps points in hundredths). Invalid points come back as text (what the
+    marker says), a value markbook never takes for points: it rejects the plan and names the
+    test."""
     marker = item.get_closest_marker("points")
     if marker is None:
         return None, None
     value = marker.args[0] if marker.args else marker.kwargs.get("n")
-    if type(value) is int and value >= 0 and len(marker.args) <= 1:
+    if (type(value) in (int, float) and math.isfinite(value) and value > 0
+            and abs(value * 100 - round(value * 100)) < 1e-6 and len(marker.args) <= 1):
         return value, None
     written = ", ".join([repr(v) for v in marker.args]
                         + [f"{k}={v!r}" for k, v in marker.kwargs.items()])
-    return written, (f"{item.nodeid}: @pytest.mark.points needs one whole number >= 0, "
-                   f"got points({written})")
+    return written, (f"{item.nodeid}: @pytest.mark.points needs a number above 0 with at "
+                     f"most two decimals, got points({written})")
+
+
+def _function_id(item: Any) -> str:
+    """The node id of the test function `item` is a case of: its own node id without the
+    parametrization suffix ("test_x.py::test_sum[1-2]" -> "test_x.py::test_sum"). The cases of
+    one function share its points."""
+    original = getattr(item, "originalname", None)
+    if isinstance(original, str) and original and item.nodeid.endswith(item.name):
+        return item.nodeid[:len(item.nodeid) - len(item.name)] + original
+    return str(item.nodeid)
 
 
 def make_plugin(mode: str, emit: Emit, snapshots: tuple[Snapshot, Snapshot],
@@ -290,7 +304,8 @@ def make_plugin(mode: str, emit: Emit, snapshots: tuple[Snapshot, Snapshot],
             tamper(message)
 
     def pytest_configure(config: pytest.Config) -> None:
-        config.addinivalue_line("markers", "points(n): the points this test is worth")
+        config.addinivalue_line("markers", "points(p): the points this test function is worth "
+                                           "(its parametrized cases share them)")
 
     def pytest_collection(session: pytest.Session) -> None:
         nonlocal internals
@@ -325,7 +340,8 @@ def make_plugin(mode: str, emit: Emit, snapshots: tuple[Snapshot, Snapshot],
             func = getattr(item, "function", None) or getattr(item, "obj", None)
             doc = inspect.getdoc(func) if callable(func) else None
             emit({"kind": "plan", "nodeid": item.nodeid, "name": item.name,
-                  "description": (doc or "").strip(), "points": points})
+                  "function": _function_id(item), "description": (doc or "").strip(),
+                  "points": points})
 
     def logreport(report: pytest.TestReport) -> None:
         check(deep=False)

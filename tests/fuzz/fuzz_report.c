@@ -9,11 +9,13 @@
 #include "report.h"
 
 #define NONCE	"0123456789abcdef0123456789abcdef"
+#define MAX_POINTS	1000	/* 10 points, in hundredths */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The points add up to max_points, a score stays within them, and the plan
- * survives its own round trip through JSON. */
+/* The points (hundredths) add up to max_points, every test is worth some, a
+ * score stays within them, and the plan survives its own round trip through
+ * JSON. */
 static void
 check_plan(const struct report *r, const struct test_plan *plan)
 {
@@ -22,14 +24,17 @@ check_plan(const struct report *r, const struct test_plan *plan)
 	int sum = 0, total;
 	char *text;
 
-	for (size_t i = 0; i < plan->n; i++)
+	for (size_t i = 0; i < plan->n; i++) {
+		if (plan->tests[i].points <= 0)
+			abort();
 		sum += plan->tests[i].points;
-	if (plan->n > 0 && sum != 10)
+	}
+	if (plan->n > 0 && sum != MAX_POINTS)
 		abort();
 	if ((out = calloc(plan->n + 1, sizeof *out)) == NULL)
 		return;
 	total = report_score(plan, r, out);
-	if (total < 0 || total > 10)
+	if (total < 0 || total > MAX_POINTS)
 		abort();
 	free(out);
 	if (plan->n == 0 || (text = report_plan_to_json(plan)) == NULL)
@@ -45,12 +50,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct report r;
 	struct test_plan plan;
-	char why[256];
+	char why[1024];
 
 	if (report_parse((const char *)data, size, NONCE, &r) == 0) {
 		report_sandbox_ok(&r, why, sizeof why);
 		memset(&plan, 0, sizeof plan);
-		if (report_make_plan(&r, 10, &plan, why, sizeof why) == 0)
+		if (report_make_plan(&r, MAX_POINTS, &plan, why, sizeof why) == 0)
 			check_plan(&r, &plan);
 		report_plan_free(&plan);
 	}

@@ -51,18 +51,68 @@ def test_collect_writes_the_plan(stage: Stage) -> None:
     assert report.one("names") == {"names": ["is_prime"]}
     assert report.all("plan") == [
         {"nodeid": "test_plan.py::test_small", "name": "test_small",
+         "function": "test_plan.py::test_small",
          "description": "Small numbers.\n\n2 and 3 are prime.", "points": 3},
         {"nodeid": "test_plan.py::test_composite[4]", "name": "test_composite[4]",
-         "description": "", "points": 1},
+         "function": "test_plan.py::test_composite", "description": "", "points": 1},
         {"nodeid": "test_plan.py::test_composite[9]", "name": "test_composite[9]",
-         "description": "", "points": 1},
+         "function": "test_plan.py::test_composite", "description": "", "points": 1},
         {"nodeid": "test_plan.py::TestEdges::test_negative", "name": "test_negative",
+         "function": "test_plan.py::TestEdges::test_negative",
          "description": "Negative numbers are not prime.", "points": 2},
         {"nodeid": "test_plan.py::TestEdges::test_large", "name": "test_large",
-         "description": "", "points": 5},
+         "function": "test_plan.py::TestEdges::test_large", "description": "", "points": 5},
         {"nodeid": "test_plan.py::test_unmarked", "name": "test_unmarked",
-         "description": "", "points": None},
+         "function": "test_plan.py::test_unmarked", "description": "", "points": None},
     ]
+    assert report.one("end") == {"exitstatus": 0}
+
+
+def test_plan_names_the_function_of_each_case_and_keeps_fractional_points(
+        stage: Stage) -> None:
+    """Cases of one parametrized function share its `function`, even when their ids hold
+    brackets or "::"; a module-level marker applies to each function; points(0.5) and
+    points(2.0) are numbers."""
+    tests = """
+        import pytest
+
+        pytestmark = pytest.mark.points(0.5)
+
+
+        @pytest.mark.parametrize("pair", ["a::b", "[x]", "plain"])
+        def test_odd_ids(pair):
+            pass
+
+
+        @pytest.mark.parametrize("n", [pytest.param(1, id="one"), pytest.param(2, id="two")])
+        @pytest.mark.parametrize("m", [3])
+        def test_stacked(n, m):
+            pass
+
+
+        @pytest.mark.points(2.0)
+        class TestMoney:
+            @pytest.mark.parametrize("x", [1, 2])
+            def test_add(self, x):
+                pass
+
+            @pytest.mark.points(1.25)
+            def test_str(self):
+                pass
+    """
+    report = run_harness(stage(NOTEBOOK, {"test_frac.py": tests}), mode="collect")
+    plan = [(p["nodeid"], p["function"], p["points"]) for p in report.all("plan")]
+    assert plan == [
+        ("test_frac.py::test_odd_ids[a::b]", "test_frac.py::test_odd_ids", 0.5),
+        ("test_frac.py::test_odd_ids[[x]]", "test_frac.py::test_odd_ids", 0.5),
+        ("test_frac.py::test_odd_ids[plain]", "test_frac.py::test_odd_ids", 0.5),
+        ("test_frac.py::test_stacked[3-one]", "test_frac.py::test_stacked", 0.5),
+        ("test_frac.py::test_stacked[3-two]", "test_frac.py::test_stacked", 0.5),
+        ("test_frac.py::TestMoney::test_add[1]", "test_frac.py::TestMoney::test_add", 2.0),
+        ("test_frac.py::TestMoney::test_add[2]", "test_frac.py::TestMoney::test_add", 2.0),
+        ("test_frac.py::TestMoney::test_str", "test_frac.py::TestMoney::test_str", 1.25),
+    ]
+    assert all(type(points) is float for _, _, points in plan)
     assert report.one("end") == {"exitstatus": 0}
 
 
@@ -95,8 +145,23 @@ def test_invalid_points_are_written_as_text(stage: Stage) -> None:
             pass
 
 
-        @pytest.mark.points(2.0)
-        def test_float():
+        @pytest.mark.points(0.333)
+        def test_three_decimals():
+            pass
+
+
+        @pytest.mark.points(0)
+        def test_zero():
+            pass
+
+
+        @pytest.mark.points(True)
+        def test_bool():
+            pass
+
+
+        @pytest.mark.points(float("nan"))
+        def test_nan():
             pass
 
 
@@ -107,10 +172,12 @@ def test_invalid_points_are_written_as_text(stage: Stage) -> None:
     report = run_harness(stage(NOTEBOOK, {"test_bad.py": tests}), mode="collect")
     assert [(p["nodeid"], p["points"]) for p in report.all("plan")] == [
         ("test_bad.py::test_text", "'3'"), ("test_bad.py::test_negative", "-1"),
-        ("test_bad.py::test_float", "2.0"), ("test_bad.py::test_empty", "")]
+        ("test_bad.py::test_three_decimals", "0.333"), ("test_bad.py::test_zero", "0"),
+        ("test_bad.py::test_bool", "True"), ("test_bad.py::test_nan", "nan"),
+        ("test_bad.py::test_empty", "")]
     assert report.one("end") == {"exitstatus": 0}
-    assert "markbook: test_bad.py::test_text: @pytest.mark.points needs one whole number " \
-           ">= 0, got points('3')" in report.stderr
+    assert "markbook: test_bad.py::test_three_decimals: @pytest.mark.points needs a number " \
+           "above 0 with at most two decimals, got points(0.333)" in report.stderr
 
 
 def test_a_hanging_test_fails_alone(stage: Stage) -> None:

@@ -105,7 +105,7 @@ main(void)
 	TEST("course_load_exercise loads a valid exercise with its defaults") {
 		CHECK(load(&ex, err, sizeof err) == 0);
 		CHECK_STR(ex.title, "One");
-		CHECK(ex.phase == 1 && ex.max_points == 10 && ex.timeout_s == 30 &&
+		CHECK(ex.phase == 1 && ex.max_points == 1000 && ex.timeout_s == 30 &&
 		    ex.test_timeout_s == 10 && ex.memory_mb == 512 && ex.due_at == NULL);
 		CHECK(ex.feedback == COURSE_FEEDBACK_AFTER_DUE);
 		CHECK(ex.n_data_files == 1 && strcmp(ex.data_files[0], "data.csv") == 0);
@@ -113,6 +113,17 @@ main(void)
 		CHECK(!ex.has_hidden_data);
 		course_exercise_free(&ex);
 	}
+	TEST("course_load_exercise takes max_points with two decimals, in hundredths") {
+		put("exercises/ex1/exercise.json", "{\"title\": \"One\", \"phase\": 1, "
+		    "\"max_points\": 7.5}");
+		CHECK(load(&ex, err, sizeof err) == 0 && ex.max_points == 750);
+		course_exercise_free(&ex);
+		put("exercises/ex1/exercise.json", "{\"title\": \"One\", \"phase\": 1, "
+		    "\"max_points\": 0.29}");
+		CHECK(load(&ex, err, sizeof err) == 0 && ex.max_points == 29);
+		course_exercise_free(&ex);
+	}
+	fresh_course();
 	TEST("course_load_exercise names an unknown key") {
 		put("exercises/ex1/exercise.json", "{\"title\": \"One\", \"phase\": 1, "
 		    "\"max_points\": 10, \"points\": 3}");
@@ -130,8 +141,15 @@ main(void)
 		EXPECT_ERROR("\"title\" is required");
 		put("exercises/ex1/exercise.json", "{\"title\": \"x\", \"phase\": 3, \"max_points\": 10}");
 		EXPECT_ERROR("\"phase\" must be a whole number from 1 to 2");
-		put("exercises/ex1/exercise.json", "{\"title\": \"x\", \"phase\": 1, \"max_points\": 2.5}");
-		EXPECT_ERROR("\"max_points\" must be a whole number");
+		put("exercises/ex1/exercise.json", "{\"title\": \"x\", \"phase\": 1, \"max_points\": 2.555}");
+		EXPECT_ERROR("\"max_points\" must be a number of points above 0 and up to 10000, with "
+		    "at most two decimals (such as 10 or 7.5).");
+		put("exercises/ex1/exercise.json", "{\"title\": \"x\", \"phase\": 1, \"max_points\": 0}");
+		EXPECT_ERROR("\"max_points\" must be a number of points above 0");
+		put("exercises/ex1/exercise.json", "{\"title\": \"x\", \"phase\": 1, \"max_points\": \"10\"}");
+		EXPECT_ERROR("\"max_points\" must be a number of points above 0");
+		put("exercises/ex1/exercise.json", "{\"title\": \"x\", \"phase\": 1, \"max_points\": 1e9}");
+		EXPECT_ERROR("\"max_points\" must be a number of points above 0");
 		put("exercises/ex1/exercise.json", "{\"title\": \"x\", \"phase\": 1}");
 		EXPECT_ERROR("\"max_points\" are required");
 		put("exercises/ex1/exercise.json", "[1, 2]");

@@ -24,6 +24,17 @@ main(void)
 		CHECK(!c.failed);
 		csv_free(&c);
 	}
+	TEST("csv_points writes hundredths as points with at most two decimals") {
+		memset(&c, 0, sizeof c);
+		csv_points(&c, 750);
+		csv_points(&c, 1000);
+		csv_points(&c, 333);
+		csv_points(&c, 5);
+		csv_points(&c, 0);
+		csv_end_row(&c);
+		CHECK_STR(c.buf, "7.5,10,3.33,0.05,0\r\n");
+		csv_free(&c);
+	}
 	TEST("csv_field keeps a spreadsheet from reading a name as a formula") {
 		memset(&c, 0, sizeof c);
 		csv_field(&c, "=HYPERLINK(\"http://x\")");

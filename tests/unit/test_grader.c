@@ -7,17 +7,18 @@
 #include "unit.h"
 
 static struct plan_test plan_tests[] = {
-	{ "test_x.py::test_small", "test_small", "Small numbers.", 4 },
-	{ "test_x.py::test_edge", "test_edge", "Edge cases.", 6 },
+	{ "test_x.py::test_small", "test_small", "Small numbers.", 425 },
+	{ "test_x.py::test_edge", "test_edge", "Edge cases.", 575 },
 };
-static const struct test_plan plan = { plan_tests, 2, 10, "is_prime" };
+static const struct test_plan plan = { plan_tests, 2, 1000, "is_prime" };
 
+/* Points in hundredths; the kept text has them in points (4.25). */
 static struct grader_check_test verdict_tests[] = {
-	{ "test_small", 4, 1, 0, "", "" },
-	{ "test_edge", 6, 0, 0, "assert \"quoted\" == 1\nsecond line", "fails on the reference solution" },
+	{ "test_small", 425, 1, 0, "", "" },
+	{ "test_edge", 575, 0, 0, "assert \"quoted\" == 1\nsecond line", "fails on the reference solution" },
 };
 static const struct grader_check verdict = {
-	0, 4, 0, 10, 0.734, "test_edge fails on the reference solution: assert\n", "", verdict_tests, 2,
+	0, 425, 0, 1000, 0.734, "test_edge fails on the reference solution: assert\n", "", verdict_tests, 2,
 };
 
 /* Read `text` as a kept verdict of "cp1" on `plan`: 0 or -1. */
@@ -63,8 +64,8 @@ main(void)
 	TEST("grader_check_from_json reads back what grader_check_to_json wrote") {
 		text = grader_check_to_json(&verdict, "cp1");
 		CHECK(text != NULL && read_back(text, &c) == 0);
-		CHECK(c.ok == 0 && c.solution_score == 4 && c.scaffold_score == 0 &&
-		    c.max_points == 10 && c.solution_seconds == 0.734);
+		CHECK(c.ok == 0 && c.solution_score == 425 && c.scaffold_score == 0 &&
+		    c.max_points == 1000 && c.solution_seconds == 0.734);
 		CHECK_STR(c.problems, verdict.problems);
 		CHECK_STR(c.warnings, "");
 		CHECK(c.n_tests == 2);
@@ -86,13 +87,13 @@ main(void)
 	}
 	TEST("grader_check_from_json refuses tests that are not the plan's") {
 		CHECK(rejects("\"test_edge\"", "\"test_other\""));
-		CHECK(rejects("\"points\":6", "\"points\":5"));
+		CHECK(rejects("\"points\":5.75", "\"points\":5.74"));
 		CHECK(rejects("{\"name\":\"test_small\"", "{\"name\":\"test_small\",\"x\":0},"
 		    "{\"name\":\"test_small\""));
 	}
 	TEST("grader_check_from_json refuses wrong types and values") {
 		CHECK(rejects("\"ok\":false", "\"ok\":0"));
-		CHECK(rejects("\"solution_score\":4", "\"solution_score\":4.5"));
+		CHECK(rejects("\"solution_score\":4.25", "\"solution_score\":4.255"));
 		CHECK(rejects("\"scaffold_score\":0", "\"scaffold_score\":-1"));
 		CHECK(rejects("\"max_points\":10", "\"max_points\":1e300"));
 		CHECK(rejects("\"solution_seconds\":0.734", "\"solution_seconds\":\"0.734\""));

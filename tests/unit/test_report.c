@@ -10,14 +10,71 @@
 #define LOADED REC("load", ",\"ok\":true,\"message\":\"\"")
 #define TESTREC(id, outcome) REC("test", ",\"nodeid\":\"" id "\",\"name\":\"" id "\"," \
 	"\"outcome\":\"" outcome "\",\"message\":\"m\",\"detail\":\"d\",\"duration\":0.1")
-#define PLANREC(id, points) REC("plan", ",\"nodeid\":\"" id "\",\"name\":\"" id "\"," \
-	"\"description\":\"about " id "\",\"points\":" points)
+/* A test item `id` of test function `fn`, with the marker `points` (JSON). */
+#define PLANFN(id, fn, points) REC("plan", ",\"nodeid\":\"" id "\",\"name\":\"" id "\"," \
+	"\"function\":\"" fn "\",\"description\":\"about " id "\",\"points\":" points)
+#define PLANREC(id, points) PLANFN(id, id, points)
 
 static int
 parse(const char *text, struct report *r)
 {
 	return report_parse(text, strlen(text), NONCE, r);
 }
+
+/* Append `n` items of test function `fn` (ids fn[0], fn[1], ...) marked with
+ * `points` (JSON) to the JSON lines in `buf`. */
+static void
+add_cases(char *buf, size_t cap, const char *fn, int n, const char *points)
+{
+	for (int i = 0; i < n; i++) {
+		size_t used = strlen(buf);
+
+		snprintf(buf + used, cap - used, "{\"nonce\":\"" NONCE "\",\"kind\":\"plan\","
+		    "\"nodeid\":\"%s[%d]\",\"name\":\"%s[%d]\",\"function\":\"%s\","
+		    "\"description\":\"\",\"points\":%s}\n", fn, i, fn, i, fn, points);
+	}
+}
+
+/* The points of the items of function `fn` in plan `p`, added up. */
+static int
+function_points(const struct test_plan *p, const char *fn)
+{
+	int sum = 0;
+	size_t len = strlen(fn);
+
+	for (size_t i = 0; i < p->n; i++)
+		if (strncmp(p->tests[i].nodeid, fn, len) == 0 && p->tests[i].nodeid[len] == '[')
+			sum += p->tests[i].points;
+	return sum;
+}
+
+/* A run in which the items of `p` whose index `passes` says passed. */
+static int
+score_where(const struct test_plan *p, int (*passes)(size_t i), char *buf, size_t cap)
+{
+	struct report_outcome *out = calloc(p->n + 1, sizeof *out);
+	struct report run;
+	int total;
+
+	snprintf(buf, cap, "%s", SANDBOX PARSED LOADED);
+	for (size_t i = 0; i < p->n; i++) {
+		size_t used = strlen(buf);
+
+		snprintf(buf + used, cap - used, "{\"nonce\":\"" NONCE "\",\"kind\":\"test\","
+		    "\"nodeid\":\"%s\",\"name\":\"x\",\"outcome\":\"%s\",\"message\":\"\","
+		    "\"detail\":\"\",\"duration\":0}\n", p->tests[i].nodeid,
+		    passes(i) ? "passed" : "failed");
+	}
+	parse(buf, &run);
+	total = report_score(p, &run, out);
+	report_free(&run);
+	free(out);
+	return total;
+}
+
+static int first_115(size_t i) { return i < 115; }
+static int first_18(size_t i) { return i < 18; }
+static int first_102(size_t i) { return i < 102; }
 
 static struct test_plan
 plan_of(const char *text, int max, int *rc, char *err, size_t errlen)
@@ -137,57 +194,215 @@ main(void)
 		CHECK(!report_sandbox_ok(&r, why, sizeof why));
 		report_free(&r);
 	}
-	TEST("report_make_plan splits 10 points over 3 unmarked tests as 4, 3, 3") {
+	TEST("report_make_plan splits 10 points over 3 unmarked tests as 3.34, 3.33, 3.33") {
 		p = plan_of(PLANREC("t::a", "null") PLANREC("t::b", "null") PLANREC("t::c", "null"),
-		    10, &rc, err, sizeof err);
+		    1000, &rc, err, sizeof err);
 		CHECK(rc == 0 && p.n == 3);
-		CHECK(p.n == 3 && p.tests[0].points == 4 && p.tests[1].points == 3 &&
-		    p.tests[2].points == 3);
+		CHECK(p.n == 3 && p.tests[0].points == 334 && p.tests[1].points == 333 &&
+		    p.tests[2].points == 333);
 		report_plan_free(&p);
 	}
 	TEST("report_make_plan gives marked tests their points and shares the rest") {
 		p = plan_of(PLANREC("t::a", "6") PLANREC("t::b", "null") PLANREC("t::c", "null"),
-		    11, &rc, err, sizeof err);
+		    1100, &rc, err, sizeof err);
 		CHECK(rc == 0 && p.n == 3);
-		CHECK(p.n == 3 && p.tests[0].points == 6 && p.tests[1].points == 3 &&
-		    p.tests[2].points == 2);
+		CHECK(p.n == 3 && p.tests[0].points == 600 && p.tests[1].points == 250 &&
+		    p.tests[2].points == 250);
 		report_plan_free(&p);
 	}
-	TEST("report_make_plan refuses marked points over max_points") {
-		p = plan_of(PLANREC("t::a", "8") PLANREC("t::b", "5"), 10, &rc, err, sizeof err);
-		CHECK(rc < 0 && strstr(err, "13"));
+	TEST("report_make_plan refuses marked points over max_points, naming the tests") {
+		p = plan_of(PLANREC("t::a", "8") PLANREC("t::b", "5") PLANREC("t::c", "null"), 1000,
+		    &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "add up to 13, more than max_points (10)") &&
+		    strstr(err, "t::a (8), t::b (5)") && strstr(err, "raise max_points"));
+		report_plan_free(&p);
+		p = plan_of(PLANREC("t::a", "7.5") PLANREC("t::b", "2.51"), 1000, &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "add up to 10.01, more than max_points (10)"));
 		report_plan_free(&p);
 	}
 	TEST("report_make_plan refuses marked points short of max_points") {
-		p = plan_of(PLANREC("t::a", "3") PLANREC("t::b", "5"), 10, &rc, err, sizeof err);
-		CHECK(rc < 0 && strstr(err, "add up to 8"));
+		p = plan_of(PLANREC("t::a", "3") PLANREC("t::b", "5"), 1000, &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "add up to 8 but max_points is 10"));
 		report_plan_free(&p);
 	}
-	TEST("report_make_plan refuses a points marker that is not a whole number") {
-		p = plan_of(PLANREC("t::a", "2.5") PLANREC("t::b", "null"), 10, &rc, err, sizeof err);
-		CHECK(rc < 0 && strstr(err, "t::a"));
+	TEST("report_make_plan takes points(0.5) and refuses more than two decimals, naming the test") {
+		p = plan_of(PLANREC("t::a", "0.5") PLANREC("t::b", "null"), 1000, &rc, err, sizeof err);
+		CHECK(rc == 0 && p.n == 2 && p.tests[0].points == 50 && p.tests[1].points == 950);
 		report_plan_free(&p);
-		p = plan_of(PLANREC("t::a", "-1") PLANREC("t::b", "null"), 10, &rc, err, sizeof err);
-		CHECK(rc < 0);
+		p = plan_of(PLANREC("t::a", "0.333") PLANREC("t::b", "null"), 1000, &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "t::a: @pytest.mark.points needs a number of points above "
+		    "0 with at most two decimals") && strstr(err, "not points(0.333)"));
 		report_plan_free(&p);
+	}
+	TEST("report_make_plan refuses points markers of 0, below 0 or written as text") {
+		p = plan_of(PLANREC("t::a", "0") PLANREC("t::b", "null"), 1000, &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "t::a: ") && strstr(err, "not points(0)"));
+		report_plan_free(&p);
+		p = plan_of(PLANREC("t::a", "-1") PLANREC("t::b", "null"), 1000, &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "not points(-1)"));
+		report_plan_free(&p);
+		p = plan_of(PLANREC("t::a", "\"'3'\"") PLANREC("t::b", "true"), 1000, &rc, err,
+		    sizeof err);
+		CHECK(rc < 0 && strstr(err, "t::a: ") && strstr(err, "not points('3')") &&
+		    strstr(err, "t::b: "));
+		report_plan_free(&p);
+	}
+	TEST("report_make_plan splits by largest remainder: the items add up to max_points exactly") {
+		static const int maxes[] = { 7, 99, 100, 333, 750, 1000, 1001, 12345, 1000000 };
+		char *text = malloc(200000);
+		int ok = 1;
+
+		for (size_t m = 0; m < sizeof maxes / sizeof *maxes; m++)
+			for (int fns = 1; fns <= 5; fns++) {
+				long long sum = 0;
+
+				text[0] = '\0';
+				for (int f = 0; f < fns; f++) {
+					char fn[16];
+
+					snprintf(fn, sizeof fn, "t::f%d", f);
+					add_cases(text, 200000, fn, 1 + f % 3, f == 1 ? "0.07" : "null");
+				}
+				p = plan_of(text, maxes[m], &rc, err, sizeof err);
+				for (size_t i = 0; rc == 0 && i < p.n; i++) {
+					sum += p.tests[i].points;
+					/* Within a function, earlier cases get the extra hundredth. */
+					if (i > 0 && p.tests[i].nodeid[4] == p.tests[i - 1].nodeid[4] &&
+					    (p.tests[i].points > p.tests[i - 1].points ||
+					    p.tests[i - 1].points - p.tests[i].points > 1))
+						ok = 0;
+				}
+				if (rc == 0 && sum != maxes[m])
+					ok = 0;
+				/* With 0.07 marked, 7 hundredths leave the others nothing. */
+				if ((rc == 0) != (maxes[m] >= 99 || fns == 1))
+					ok = 0;
+				report_plan_free(&p);
+			}
+		CHECK(ok);
+		free(text);
+	}
+	TEST("report_make_plan gives a 230-case function worth 10 points 0.05 for 80 cases, 0.04 for 150") {
+		char *text = calloc(1, 200000), *run = calloc(1, 400000);
+		size_t fives = 0, fours = 0;
+
+		add_cases(text, 200000, "t::target_sum", 230, "null");
+		p = plan_of(text, 1000, &rc, err, sizeof err);
+		CHECK(rc == 0 && p.n == 230);
+		for (size_t i = 0; i < p.n; i++) {
+			fives += p.tests[i].points == 5 && i < 80;
+			fours += p.tests[i].points == 4 && i >= 80;
+		}
+		CHECK(fives == 80 && fours == 150);
+		CHECK(function_points(&p, "t::target_sum") == 1000);
+		/* Half the cases right is about half the points, not 10/10. */
+		CHECK(score_where(&p, first_115, run, 400000) == 80 * 5 + 35 * 4);
+		report_plan_free(&p);
+		free(text);
+		free(run);
+	}
+	TEST("report_make_plan shares points per function in a mix of marked and unmarked ones") {
+		char *text = calloc(1, 200000), *run = calloc(1, 400000);
+
+		/* Like a Money class: construction marked 2, then addition and
+		 * comparison with many cases each. */
+		add_cases(text, 200000, "t::test_init", 6, "2");
+		add_cases(text, 200000, "t::test_add", 40, "null");
+		add_cases(text, 200000, "t::test_eq", 80, "null");
+		p = plan_of(text, 1000, &rc, err, sizeof err);
+		CHECK(rc == 0 && p.n == 126);
+		CHECK(function_points(&p, "t::test_init") == 200);
+		CHECK(function_points(&p, "t::test_add") == 400);
+		CHECK(function_points(&p, "t::test_eq") == 400);
+		CHECK(p.n == 126 && p.tests[0].points == 34 && p.tests[1].points == 34 &&
+		    p.tests[2].points == 33 && p.tests[6].points == 10 && p.tests[46].points == 5);
+		/* 18 of 126 cases: 6 of init, 12 of add; 102: 6, 40 and 56 of eq. */
+		CHECK(score_where(&p, first_18, run, 400000) == 200 + 120);
+		CHECK(score_where(&p, first_102, run, 400000) == 200 + 400 + 280);
+		report_plan_free(&p);
+		free(text);
+		free(run);
+	}
+	TEST("report_make_plan applies a marker to the function, shared by its cases") {
+		p = plan_of(PLANFN("t::f[1]", "t::f", "0.5") PLANFN("t::f[2]", "t::f", "0.5")
+		    PLANFN("t::f[3]", "t::f", "0.5") PLANREC("t::g", "null"), 1000, &rc, err, sizeof err);
+		CHECK(rc == 0 && p.n == 4 && p.tests[0].points == 17 && p.tests[1].points == 17 &&
+		    p.tests[2].points == 16 && p.tests[3].points == 950);
+		report_plan_free(&p);
+	}
+	TEST("report_make_plan refuses cases of one function with different markers") {
+		p = plan_of(PLANFN("t::f[1]", "t::f", "1") PLANFN("t::f[2]", "t::f", "2")
+		    PLANREC("t::g", "null"), 1000, &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "t::f: its cases have different points markers"));
+		report_plan_free(&p);
+	}
+	TEST("report_make_plan refuses a split that gives a case 0 points, naming the test") {
+		char *text = calloc(1, 200000);
+
+		add_cases(text, 200000, "t::target_sum", 230, "1");
+		add_cases(text, 200000, "t::other", 1, "null");
+		p = plan_of(text, 1000, &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "t::target_sum has 230 cases sharing 1 point: each "
+		    "would get 0.0043; give it more points (@pytest.mark.points) or fewer cases."));
+		report_plan_free(&p);
+		text[0] = '\0';
+		add_cases(text, 200000, "t::target_sum", 150, "null");
+		p = plan_of(text, 100, &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "t::target_sum has 150 cases sharing 1 point: each "
+		    "would get 0.0067"));
+		report_plan_free(&p);
+		free(text);
+		p = plan_of(PLANREC("t::a", "10") PLANREC("t::b", "null"), 1000, &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "t::b has no points marker, but the markers already "
+		    "add up to max_points (10), so it would get 0 points"));
+		report_plan_free(&p);
+		p = plan_of(PLANREC("t::a", "null") PLANREC("t::b", "null") PLANREC("t::c", "null"),
+		    2, &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "t::c would get 0 points: the 3 tests without a points "
+		    "marker share 0.02 points"));
+		report_plan_free(&p);
+	}
+	TEST("report_make_plan shares a fractional max_points") {
+		p = plan_of(PLANREC("t::a", "null") PLANREC("t::b", "null"), 750, &rc, err, sizeof err);
+		CHECK(rc == 0 && p.n == 2 && p.tests[0].points == 375 && p.tests[1].points == 375);
+		report_plan_free(&p);
+		p = plan_of(PLANREC("t::a", "2.25") PLANREC("t::b", "null") PLANREC("t::c", "null"),
+		    750, &rc, err, sizeof err);
+		CHECK(rc == 0 && p.n == 3 && p.tests[0].points == 225 && p.tests[1].points == 263 &&
+		    p.tests[2].points == 262);
+		report_plan_free(&p);
+	}
+	TEST("report_make_plan refuses a plan with tests it could not read or past the limit") {
+		char *text = calloc(1, 400000);
+
+		p = plan_of(PLANREC("t::a", "null") REC("plan", ",\"nodeid\":\"t::b\",\"name\":\"b\","
+		    "\"description\":\"\",\"points\":null"), 1000, &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "1 of the collected tests could not be planned"));
+		report_plan_free(&p);
+		add_cases(text, 400000, "t::f", REPORT_TESTS_MAX + 2, "null");
+		p = plan_of(text, 1000000, &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "2 of the collected tests could not be planned") &&
+		    strstr(err, "at most 1000 tests"));
+		report_plan_free(&p);
+		free(text);
 	}
 	TEST("report_make_plan refuses a plan with no tests") {
-		p = plan_of(SANDBOX, 10, &rc, err, sizeof err);
-		CHECK(rc < 0 && strstr(err, "no hidden tests"));
+		p = plan_of(SANDBOX, 1000, &rc, err, sizeof err);
+		CHECK(rc < 0 && strstr(err, "No tests were collected"));
 		report_plan_free(&p);
 	}
 	TEST("report_make_plan keeps one entry per node id") {
-		p = plan_of(PLANREC("t::a", "null") PLANREC("t::a", "null"), 10, &rc, err, sizeof err);
-		CHECK(rc == 0 && p.n == 1 && p.n == 1 && p.tests[0].points == 10);
+		p = plan_of(PLANREC("t::a", "null") PLANREC("t::a", "null"), 1000, &rc, err, sizeof err);
+		CHECK(rc == 0 && p.n == 1 && p.n == 1 && p.tests[0].points == 1000);
 		report_plan_free(&p);
 	}
 
 	p = plan_of(PLANREC("t::a", "null") PLANREC("t::b", "null") PLANREC("t::c", "null"),
-	    10, &rc, err, sizeof err);
+	    1000, &rc, err, sizeof err);
 	TEST("report_score counts passed tests only, and missing ones as 0") {
 		parse(SANDBOX PARSED LOADED TESTREC("t::a", "passed") TESTREC("t::b", "failed"), &r);
-		CHECK(report_score(&p, &r, out) == 4);
-		CHECK(out[0].passed && out[0].points == 4);
+		CHECK(report_score(&p, &r, out) == 334);
+		CHECK(out[0].passed && out[0].points == 334);
 		CHECK(!out[1].passed && out[1].points == 0);
 		CHECK(out[2].outcome == NULL && out[2].points == 0);
 		report_free(&r);
@@ -200,7 +415,7 @@ main(void)
 	}
 	TEST("report_score ignores tests the plan does not have") {
 		parse(SANDBOX PARSED LOADED TESTREC("t::z", "passed") TESTREC("t::c", "passed"), &r);
-		CHECK(report_score(&p, &r, out) == 3);
+		CHECK(report_score(&p, &r, out) == 333);
 		report_free(&r);
 	}
 	TEST("report_score gives 0 when the run was tampered with") {
@@ -222,7 +437,7 @@ main(void)
 
 	TEST("report_make_plan keeps the names the scaffold defines") {
 		p = plan_of(PLANREC("t::a", "null") REC("names", ",\"names\":[\"is_prime\",\"Helper\"]"),
-		    10, &rc, err, sizeof err);
+		    1000, &rc, err, sizeof err);
 		CHECK(rc == 0);
 		CHECK_STR(p.names, "is_prime,Helper");
 		report_plan_free(&p);
@@ -250,12 +465,12 @@ main(void)
 		struct test_plan back;
 		char *text;
 
-		p = plan_of(PLANREC("t::a", "6") PLANREC("t::b", "null") REC("names", ",\"names\":[\"f\"]"),
-		    10, &rc, err, sizeof err);
+		p = plan_of(PLANREC("t::a", "6.5") PLANREC("t::b", "null") REC("names", ",\"names\":[\"f\"]"),
+		    1000, &rc, err, sizeof err);
 		text = report_plan_to_json(&p);
 		CHECK(text != NULL && report_plan_from_json(text, strlen(text), &back) == 0);
-		CHECK(back.n == 2 && back.max_points == 10);
-		CHECK(back.n == 2 && back.tests[0].points == 6 && back.tests[1].points == 4);
+		CHECK(back.n == 2 && back.max_points == 1000);
+		CHECK(back.n == 2 && back.tests[0].points == 650 && back.tests[1].points == 350);
 		CHECK_STR(back.n == 2 ? back.tests[1].nodeid : NULL, "t::b");
 		CHECK_STR(back.names, "f");
 		report_plan_free(&back);
@@ -264,14 +479,21 @@ main(void)
 	}
 	TEST("report_plan_from_json refuses points that do not add up or bad shapes") {
 		struct test_plan back;
+#define PLAN_HEAD "{\"points\":\"hundredths\",\"max_points\":10,\"names\":\"\","
 		const char *bad[] = {
-			"{\"max_points\":10,\"names\":\"\",\"tests\":[{\"nodeid\":\"a\",\"name\":\"a\","
+			PLAN_HEAD "\"tests\":[{\"nodeid\":\"a\",\"name\":\"a\","
 			    "\"description\":\"\",\"points\":9}]}",
-			"{\"max_points\":10,\"names\":\"\",\"tests\":[]}",
-			"{\"max_points\":10,\"names\":\"\",\"tests\":[{\"nodeid\":\"a\",\"points\":10}]}",
-			"[1]", "", "{\"max_points\":10,\"names\":\"\",\"tests\":[{\"nodeid\":\"a\","
+			PLAN_HEAD "\"tests\":[]}",
+			PLAN_HEAD "\"tests\":[{\"nodeid\":\"a\",\"points\":10}]}",
+			"[1]", "", PLAN_HEAD "\"tests\":[{\"nodeid\":\"a\","
 			    "\"name\":\"a\",\"description\":\"\",\"points\":-1},{\"nodeid\":\"b\","
 			    "\"name\":\"b\",\"description\":\"\",\"points\":11}]}",
+			PLAN_HEAD "\"tests\":[{\"nodeid\":\"a\",\"name\":\"a\","
+			    "\"description\":\"\",\"points\":0},{\"nodeid\":\"b\","
+			    "\"name\":\"b\",\"description\":\"\",\"points\":10}]}",
+			/* A plan kept before points were hundredths. */
+			"{\"max_points\":10,\"names\":\"\",\"tests\":[{\"nodeid\":\"a\",\"name\":\"a\","
+			    "\"description\":\"\",\"points\":10}]}",
 		};
 
 		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {

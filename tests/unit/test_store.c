@@ -215,7 +215,7 @@ main(void)
 		CHECK(s != NULL);
 		store_close(s);
 		CHECK(pragma(path, "PRAGMA application_id") == STORE_APPLICATION_ID);
-		CHECK(pragma(path, "PRAGMA user_version") == 1);
+		CHECK(pragma(path, "PRAGMA user_version") == 2);
 		CHECK(pragma(path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1);
 		CHECK(pragma(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'gradebook'") == 1);
 	}
@@ -523,7 +523,7 @@ main(void)
 		}
 		store_close(s);
 	}
-	TEST("submission_scores rounds a penalty to the nearest point and marks late "
+	TEST("submission_scores rounds a penalty to the nearest hundredth of a point and marks late "
 	    "without a policy") {
 		struct store_submission sub;
 		long long ex, ex2, ada, id;
@@ -533,9 +533,14 @@ main(void)
 		ex2 = late_exercise(s, "ex2", 1000, -1, 0);
 		ada = student(s, "ada");
 		store_add_submission(s, ada, ex, 10, "x", 1, 100, 2000, &id);
-		grade(s, id, 7, 10, GRADE_DONE);		/* 7 * 0.85 = 5.95 */
+		grade(s, id, 7, 10, GRADE_DONE);		/* 0.07 * 0.85 = 0.0595 */
 		CHECK(store_get_submission(s, id, &sub) == STORE_OK);
 		CHECK(sub.late && sub.penalised_score == 6);
+		store_submission_free(&sub);
+		store_add_submission(s, ada, ex, 10, "x", 1, 100, 2000, &id);
+		grade(s, id, 733, 1000, GRADE_DONE);		/* 7.33 * 0.85 = 6.2305 */
+		CHECK(store_get_submission(s, id, &sub) == STORE_OK);
+		CHECK(sub.late && sub.penalised_score == 623);
 		store_submission_free(&sub);
 		store_add_submission(s, ada, ex2, 10, "x", 1, 100, 2000, &id);
 		grade(s, id, 7, 10, GRADE_DONE);
@@ -554,32 +559,32 @@ main(void)
 		ex = late_exercise(s, "ex1", 1000, 50, 7);
 		ada = student(s, "ada");
 		tina = student(s, "tina");
-		store_add_submission(s, ada, ex, 10, "x", 1, 100, 2000, &id);
-		grade(s, id, 8, 10, GRADE_DONE);		/* late: 4 */
-		CHECK(store_override_submission(s, id, 11, "too much", tina, 5000) == STORE_LIMIT);
-		CHECK(store_override_submission(s, 99, 5, "nobody", tina, 5000) == STORE_NOTFOUND);
-		CHECK(store_override_submission(s, id, 7, "Ill that day", tina, 5000) == STORE_OK);
+		store_add_submission(s, ada, ex, 1000, "x", 1, 100, 2000, &id);
+		grade(s, id, 800, 1000, GRADE_DONE);		/* late: 4 points */
+		CHECK(store_override_submission(s, id, 1001, "too much", tina, 5000) == STORE_LIMIT);
+		CHECK(store_override_submission(s, 99, 500, "nobody", tina, 5000) == STORE_NOTFOUND);
+		CHECK(store_override_submission(s, id, 750, "Ill that day", tina, 5000) == STORE_OK);
 		CHECK(store_get_submission(s, id, &sub) == STORE_OK);
-		CHECK(sub.score == 8 && sub.penalised_score == 4 && sub.final_score == 7 &&
-		    sub.override_score == 7 && sub.override_at == 5000);
+		CHECK(sub.score == 800 && sub.penalised_score == 400 && sub.final_score == 750 &&
+		    sub.override_score == 750 && sub.override_at == 5000);
 		CHECK_STR(sub.override_comment, "Ill that day");
 		CHECK_STR(sub.override_by, "tina");
 		store_submission_free(&sub);
 		CHECK(store_gradebook(s, gradebook_row, &r) == STORE_OK);
-		CHECK(strstr(r.text, "ada/ex1=7/7;") != NULL);
+		CHECK(strstr(r.text, "ada/ex1=750/750;") != NULL);
 		CHECK(store_override_submission(s, id, -1, "back to the graded score", tina, 6000) ==
 		    STORE_OK);
 		CHECK(store_get_submission(s, id, &sub) == STORE_OK);
-		CHECK(sub.override_score == -1 && sub.final_score == 4);
+		CHECK(sub.override_score == -1 && sub.final_score == 400);
 		CHECK_STR(sub.override_comment, "");
 		store_submission_free(&sub);
 		store_close(s);
 		CHECK(stale_best_scores() == 0);
 		CHECK(pragma(path, "SELECT count(*) FROM audit WHERE action = 'override' AND "
 		    "subject = 'submission 1 (ada, ex1)' AND old_value = '4/10' AND "
-		    "new_value = '7/10' AND comment = 'Ill that day' AND at = 5000") == 1);
+		    "new_value = '7.5/10' AND comment = 'Ill that day' AND at = 5000") == 1);
 		CHECK(pragma(path, "SELECT count(*) FROM audit WHERE action = 'override-removed' AND "
-		    "old_value = '7/10' AND new_value = '4/10'") == 1);
+		    "old_value = '7.5/10' AND new_value = '4/10'") == 1);
 		CHECK(pragma(path, "SELECT count(*) FROM audit") == 2);
 	}
 	TEST("store_grade_again queues one graded submission next, one at a time, keeping the "
@@ -587,20 +592,20 @@ main(void)
 		struct store_grade_again g;
 		struct store_submission sub;
 		struct store_claim c;
-		struct grade_test gt = { (char *)"test_b", (char *)"B.", 1, 9, 10,
+		struct grade_test gt = { (char *)"test_b", (char *)"B.", 1, 900, 1000,
 			(char *)"passed", (char *)"", (char *)"" };
-		struct grade_result res = { GRADE_DONE, 9, 10, (char *)"again", NULL, 0, &gt, 1,
+		struct grade_result res = { GRADE_DONE, 900, 1000, (char *)"again", NULL, 0, &gt, 1,
 			(char *)"out", 0.1 };
 		long long e1, ada, bob, tina, a1, b1, q, id;
 
 		s = fresh();
-		e1 = exercise(s, "ex1", 10);
+		e1 = exercise(s, "ex1", 1000);
 		ada = student(s, "ada");
 		bob = student(s, "bob");
 		tina = student(s, "tina");
-		grade(s, a1 = submit(s, ada, e1), 4, 10, GRADE_DONE);
-		grade(s, b1 = submit(s, bob, e1), 6, 10, GRADE_DONE);
-		CHECK(store_override_submission(s, a1, 7, "Ill that day", tina, 5) == STORE_OK);
+		grade(s, a1 = submit(s, ada, e1), 425, 1000, GRADE_DONE);
+		grade(s, b1 = submit(s, bob, e1), 600, 1000, GRADE_DONE);
+		CHECK(store_override_submission(s, a1, 700, "Ill that day", tina, 5) == STORE_OK);
 		CHECK(store_grade_again(s, 99, tina, 10, &g) == STORE_NOTFOUND);
 		q = submit(s, bob, e1);
 		CHECK(store_grade_again(s, q, tina, 10, &g) == STORE_EXISTS);
@@ -615,8 +620,8 @@ main(void)
 		CHECK(store_grade_again(s, b1, tina, 12, &g) == STORE_OK);
 		CHECK(store_finish_submission(s, a1, &res, "new", 0, 20) == STORE_OK);
 		CHECK(store_get_submission(s, a1, &sub) == STORE_OK);
-		CHECK(sub.score == 9 && sub.final_score == 7 && sub.override_score == 7 &&
-		    sub.n_tests == 1 && sub.tests[0].points == 9 && sub.graded_at == 20);
+		CHECK(sub.score == 900 && sub.final_score == 700 && sub.override_score == 700 &&
+		    sub.n_tests == 1 && sub.tests[0].points == 900 && sub.graded_at == 20);
 		CHECK_STR(sub.status, "done");
 		CHECK_STR(sub.tests[0].name, "test_b");
 		CHECK_STR(sub.tests_hash, "new");
@@ -626,7 +631,7 @@ main(void)
 		store_close(s);
 		CHECK(stale_best_scores() == 0);
 		CHECK(pragma(path, "SELECT count(*) FROM audit WHERE action = 'grade-again' AND "
-		    "subject = 'submission 1 (ada, ex1)' AND old_value = '4/10' AND "
+		    "subject = 'submission 1 (ada, ex1)' AND old_value = '4.25/10' AND "
 		    "new_value = 'graded again' AND at = 10 AND actor_id = 3") == 1);
 		CHECK(pragma(path, "SELECT count(*) FROM audit WHERE action = 'grade-again'") == 2);
 		CHECK(pragma(path, "SELECT attempts FROM submissions WHERE id = 2") == 0);
@@ -689,7 +694,7 @@ main(void)
 		ada = student(s, "ada");
 		bob = student(s, "bob");
 		grade(s, a1 = submit(s, ada, e1), 4, 10, GRADE_DONE);
-		grade(s, b1 = submit(s, bob, e1), 6, 10, GRADE_DONE);
+		grade(s, b1 = submit(s, bob, e1), 650, 1000, GRADE_DONE);
 		CHECK(store_start_regrade(s, e1, 0, 0, 10, &id, &n) == STORE_NOTFOUND);
 		/* The tests change: both submissions were graded with the old ones. */
 		memset(&ex, 0, sizeof ex);
@@ -729,7 +734,7 @@ main(void)
 		CHECK(g.id == id && g.total == 2 && g.graded == 2 && g.errors == 0);
 		CHECK_STR(g.status, "running");
 		CHECK(store_regrade_preview(s, id, preview_row, &r) == STORE_OK);
-		CHECK_STR(r.text, "ada:4->9;bob:6->3;");
+		CHECK_STR(r.text, "ada:4->9;bob:650->3;");
 		CHECK(store_queue_length(s, &waiting) == STORE_OK && waiting == 1);
 		CHECK(store_finish_regrade(s, id, 1, 0, 30) == STORE_OK);
 		CHECK(store_finish_regrade(s, id, 0, 0, 30) == STORE_NOTFOUND);
@@ -749,7 +754,7 @@ main(void)
 		store_close(s);
 		CHECK(stale_best_scores() == 0);
 		CHECK(pragma(path, "SELECT count(*) FROM audit WHERE action = 'regrade' AND "
-		    "subject = 'user bob, regrade 1' AND old_value = '6' AND new_value = '3'") == 1);
+		    "subject = 'user bob, regrade 1' AND old_value = '6.5' AND new_value = '0.03'") == 1);
 		CHECK(pragma(path, "SELECT count(*) FROM audit WHERE action = 'regrade-applied'") == 1);
 	}
 	TEST("a discarded regrade changes no score and its items are not graded") {
