@@ -128,9 +128,9 @@ def test_check_fails_each_broken_exercise_test_by_test_and_exits_1(broken):
     assert block(out, "good").startswith("good  PASS")
     free = block(out, "free")
     assert free.startswith("free  FAIL  reference solution 10/10")
-    assert re.search(r"FAIL  test_free +3 points  solution passes, scaffold PASSES: passes on "
+    assert re.search(r"FAIL  test_free +3\.33 points  solution passes, scaffold PASSES: passes on "
                      r"the unchanged scaffold", free), free
-    assert "test_free passes on the unchanged scaffold: it hands out 3 free points" in free
+    assert "test_free passes on the unchanged scaffold: it hands out 3.33 free points" in free
     wrong = block(out, "wrong")
     assert re.search(r"FAIL  test_small .*solution FAILS, scaffold fails: fails on the "
                      r"reference solution", wrong), wrong

@@ -401,7 +401,7 @@ def test_server_refuses_numbers_no_integer_can_hold(server, teacher):
     r = ada.post_json("/api/submissions", {"exercise": "cp1-functions", "source": "x = 1\n"})
     assert r.status == 202, r.text
     sid = r.json()["id"]
-    for score in ("1e300", "-1e300", "9223372036854775808", "1.5", "1e6000"):
+    for score in ("1e300", "-1e300", "9223372036854775808", "1.555", "1e6000"):
         body = f'{{"score": {score}, "comment": "why"}}'.encode()
         r = teacher.request("POST", f"/api/submissions/{sid}/override", body,
                             {"Content-Type": "application/json"})

@@ -44,14 +44,14 @@ def login_all(srv: Server) -> dict[str, Client]:
 
 
 def check_graded_once(db: Path, acked: dict[int, int]) -> None:
-    """Every acknowledged submission is in the database, done, with the expected score and
-    exactly one result per planned test."""
+    """Every acknowledged submission is in the database, done, with the expected score (in
+    points; the database keeps hundredths) and exactly one result per planned test."""
     with sqlite3.connect(db, timeout=30) as conn:
         for sid, score in acked.items():
             row = conn.execute("SELECT status, score, graded_at FROM submissions WHERE id=?",
                                (sid,)).fetchone()
             assert row is not None, f"acknowledged submission {sid} is gone"
-            assert row[0] == "done" and row[1] == score and row[2], (sid, row, score)
+            assert row[0] == "done" and row[1] == score * 100 and row[2], (sid, row, score)
             n = conn.execute("SELECT count(*) FROM test_results WHERE submission_id=?",
                              (sid,)).fetchone()[0]
             assert n == 2, f"submission {sid} has {n} test results"

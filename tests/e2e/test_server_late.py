@@ -121,7 +121,7 @@ def test_override_refuses_students_missing_csrf_and_bad_input_and_stores_nothing
     assert teacher.post_json(url, {"score": 1, "comment": "x"}, csrf=False).status == 403
     for body, status in (({"score": 11, "comment": "too many"}, 422),
                          ({"score": -1, "comment": "negative"}, 422),
-                         ({"score": 2.5, "comment": "half"}, 422),
+                         ({"score": 2.555, "comment": "hundredths only"}, 422),
                          ({"score": "7", "comment": "text"}, 422),
                          ({"score": 7}, 422),
                          ({"score": 7, "comment": ""}, 422),

@@ -60,28 +60,28 @@ def test_regrade_after_the_tests_change_previews_and_applies(server):
     assert t.post_json("/api/exercises/cp1-functions/regrade", {}).status == 409
     # An upload during the regrade is graded with the new tests at once.
     new = ada.wait_graded(ada.upload("cp1-functions", TWO_THREE).json()["id"])
-    assert new["score"] == 4 and len(new["tests"]) == 3
+    assert new["score"] == 3.34 and len(new["tests"]) == 3
     g = wait_regraded(t, "cp1-functions")
     assert g["errors"] == 0
     assert {s["username"]: (s["old_best"], s["new_best"]) for s in g["students"]} == {
-        "ada": (5, 4), "bob": (10, 10)}
+        "ada": (5, 3.34), "bob": (10, 10)}
     # Nothing changed before the teacher applies.
     assert ada.get(f"/api/submissions/{a['id']}").json()["score"] == 5
     r = t.post_json("/api/exercises/cp1-functions/regrade/apply", {})
     assert r.status == 200, r.text
     assert r.json()["status"] == "applied"
     after = ada.get(f"/api/submissions/{a['id']}").json()
-    assert after["score"] == 4 and [x["name"] for x in after["tests"]] == [
+    assert after["score"] == 3.34 and [x["name"] for x in after["tests"]] == [
         "test_small", "test_edge", "test_eleven"]
     assert exercise(t, "cp1-functions")["stale"] == 0
     book = t.get("/api/gradebook").json()
     scores = {s["username"]: s["scores"]["cp1-functions"] for s in book["students"]}
-    assert (scores["ada"], scores["bob"]) == (4, 10)
+    assert (scores["ada"], scores["bob"]) == (3.34, 10)
     with sqlite3.connect(srv.db) as db:
         rows = db.execute("SELECT action, subject, old_value, new_value FROM audit "
                           "WHERE action LIKE 'regrade%' ORDER BY id").fetchall()
     assert rows[0][0] == "regrade-started"
-    assert ("regrade", f"user ada, regrade {g['id']}", "5", "4") in rows
+    assert ("regrade", f"user ada, regrade {g['id']}", "5", "3.34") in rows
     assert rows[-1] == ("regrade-applied", f"regrade {g['id']}", "", "")
 
     # A second regrade of everything, discarded, changes nothing.
@@ -90,7 +90,7 @@ def test_regrade_after_the_tests_change_previews_and_applies(server):
     wait_regraded(t, "cp1-functions")
     assert t.post_json("/api/exercises/cp1-functions/regrade/discard", {}).status == 200
     assert t.post_json("/api/exercises/cp1-functions/regrade/apply", {}).status == 409
-    assert ada.get(f"/api/submissions/{a['id']}").json()["score"] == 4
+    assert ada.get(f"/api/submissions/{a['id']}").json()["score"] == 3.34
 
 
 def test_regrade_from_the_command_line_waits_for_the_server_and_applies(server):
