@@ -204,11 +204,11 @@ test("the teacher sets a score by hand and the student reads the comment", async
   await page.locator("#nav").getByRole("link", { name: "Submissions" }).click();
   const first = page.locator("table.history tbody tr", { hasText: "5/10" });
   await first.getByRole("link").click();
-  await page.getByLabel(/^Score/).fill("7");
+  await page.getByLabel(/^Score/).fill("7.5");
   await page.getByLabel("Comment for the student").fill("Good idea for negatives <b>see me</b>");
   await page.getByRole("button", { name: "Save" }).click();
   await page.locator("#notice.ok").waitFor();
-  await page.locator("#override", { hasText: "Set to 7/10" }).waitFor();
+  await page.locator("#override", { hasText: "Set to 7.5/10" }).waitFor();
   await page.context().close();
 
   const st = await newPage(browser);
@@ -218,7 +218,7 @@ test("the teacher sets a score by hand and the student reads the comment", async
   await st.locator("#history tbody tr", { hasText: "5/10" }).getByRole("link").click();
   const result = st.locator(".result");
   await result.waitFor();
-  assert.match(await result.textContent(), /counts as 7\/10 \(set by your teacher\)/);
+  assert.match(await result.textContent(), /counts as 7.5\/10 \(set by your teacher\)/);
   assert.match(await st.locator(".override").textContent(), /Good idea for negatives <b>see me<\/b>/);
   assert.equal(await st.locator(".override b").count(), 0);
   await shot(st, "student-override");

@@ -8,7 +8,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { CORPUS, addExercise, apiClient, launch, login, newPage, shot, startServer } from "./harness.mjs";
 
-// is_prime right for 2 and 3 only: 5/10 with the sample tests, 4/10 once
+// is_prime right for 2 and 3 only: 5/10 with the sample tests, 3.34/10 once
 // test_eleven is added.
 const TWO_THREE = `import marimo
 
@@ -100,8 +100,8 @@ test("the teacher reloads changed tests, regrades the exercise, watches it and a
   await apply.waitFor();
   assert.match(await page.locator("#regrade").textContent(), /Status: running; 2 of 2 graded\./);
   const preview = await page.locator("#regrade tbody tr").allTextContents();
-  assert.deepEqual(preview, ["adaAda Lovelace54", "bobBob1010"]);
-  assert.equal(await page.locator("#regrade tbody tr", { hasText: "ada" }).locator("strong.error").textContent(), "4");
+  assert.deepEqual(preview, ["adaAda Lovelace53.34", "bobBob1010"]);
+  assert.equal(await page.locator("#regrade tbody tr", { hasText: "ada" }).locator("strong.error").textContent(), "3.34");
   assert.doesNotMatch(await page.locator("#regrade").textContent(), /null|undefined/);
   await shot(page, "teacher-regrade");
   await apply.click();
@@ -110,7 +110,7 @@ test("the teacher reloads changed tests, regrades the exercise, watches it and a
 
   await page.locator("#nav").getByRole("link", { name: "Gradebook" }).click();
   await page.locator("#gradebook-table").waitFor();
-  assert.equal(await cell(page, "ada", "cp1-functions").textContent(), "4");
+  assert.equal(await cell(page, "ada", "cp1-functions").textContent(), "3.34");
   assert.equal(await cell(page, "bob", "cp1-functions").textContent(), "10");
   assert.deepEqual(unexpected(page), []);
   await page.context().close();
@@ -145,13 +145,13 @@ test("the teacher grades one submission again and the page follows it to the new
   assert.equal(await button.isDisabled(), true);
   assert.equal(await page.locator("#result table.tests").count(), 0, "no old tests under the new status");
   await shot(page, "teacher-grade-again-waiting");
-  const done = page.locator("#result .result[data-status=done]", { hasText: "Score: 4/10" });
+  const done = page.locator("#result .result[data-status=done]", { hasText: "Score: 3.34/10" });
   await done.waitFor({ timeout: 90000 });
   // The grader may claim it before the first answer is read, so "grading" is as good a
   // first word as "queued"; what matters is that the old "done" is not what came first.
   assert.ok(["queued", "grading"].includes(seen[0]), `first status seen: ${seen[0]}`);
   assert.equal(seen.at(-1), "done");
-  assert.match(await page.locator("#notice.ok").textContent(), /is graded: 4\/10/);
+  assert.match(await page.locator("#notice.ok").textContent(), /is graded: 3.34\/10/);
   const tests = page.locator("#result table.tests tbody tr");
   assert.deepEqual(await tests.locator("code").allTextContents(), ["test_small", "test_edge", "test_eleven"]);
   assert.match(await tests.filter({ hasText: "test_eleven" }).textContent(), /fail.*0\/\d/);
