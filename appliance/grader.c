@@ -537,7 +537,7 @@ static int
 plan_cache_read(const char *path, const struct exercise *ex, struct test_plan *plan)
 {
 	size_t len;
-	char *text = fs_read_file(path, REPORT_TESTS_MAX * 1024, &len);
+	char *text = fs_read_file(path, GRADER_KEPT_MAX, &len);
 	int rc = -1;
 
 	if (text != NULL && report_plan_from_json(text, len, plan) == 0 &&

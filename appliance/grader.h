@@ -21,7 +21,7 @@
 #define GRADER_NOFILE		256
 #define GRADER_NPROC		64
 #define GRADER_OUTPUT_SHOWN	2000		/* output quoted in a system error */
-#define GRADER_KEPT_MAX		(REPORT_TESTS_MAX * 4096)	/* a kept gate verdict */
+#define GRADER_KEPT_MAX		(REPORT_TESTS_MAX * 4096)	/* a kept plan or gate verdict */
 /* The interpreter every sandbox runs: Debian's, with the packages installed
  * for it (apt, or pip as root into /usr/local). */
 #define GRADER_PYTHON	"/usr/bin/python3"

@@ -113,7 +113,6 @@ request_override(const cJSON *doc, const char *body, size_t len,
 	const cJSON *js = cJSON_GetObjectItemCaseSensitive(doc, "score");
 	const char *comment = string_field(doc, "comment");
 	size_t bad;
-
 	int score = -1;
 
 	out->score = -1;
