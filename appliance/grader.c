@@ -632,14 +632,19 @@ grader_init(struct grader *g, const struct exercise *ex, const char *course_dir,
 		goto out;
 	}
 	if (report_make_plan(&run.tests.report, ex->max_points, &g->plan, why, sizeof why) < 0) {
-		/* A sentence a line, each naming where it is. */
+		/* A sentence a line, each naming where it is; whole lines only. */
 		*err = '\0';
 		for (char *line = why, *nl; *line; line = nl + (*nl != '\0')) {
 			size_t used = strlen(err);
+			int n;
 
 			nl = line + strcspn(line, "\n");
-			snprintf(err + used, errlen - used, "%shidden/%s: %.*s", used ? "\n" : "",
+			n = snprintf(err + used, errlen - used, "%shidden/%s: %.*s", used ? "\n" : "",
 			    ex->slug, (int)(nl - line), line);
+			if (used > 0 && (n < 0 || (size_t)n >= errlen - used)) {
+				err[used] = '\0';
+				break;
+			}
 		}
 		goto out;
 	}
