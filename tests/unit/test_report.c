@@ -492,8 +492,8 @@ main(void)
 			    "\"description\":\"\",\"points\":0},{\"nodeid\":\"b\","
 			    "\"name\":\"b\",\"description\":\"\",\"points\":10}]}",
 			/* A plan kept before points were hundredths. */
-			"{\"max_points\":10,\"names\":\"\",\"tests\":[{\"nodeid\":\"a\",\"name\":\"a\","
-			    "\"description\":\"\",\"points\":10}]}",
+			("{\"max_points\":10,\"names\":\"\",\"tests\":[{\"nodeid\":\"a\",\"name\":\"a\","
+			    "\"description\":\"\",\"points\":10}]}"),
 		};
 
 		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
