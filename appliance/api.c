@@ -123,9 +123,8 @@ post_login(struct web_request *r)
 		return not_allowed(r, "POST");
 	if ((status = web_read_json_body(r, API_LOGIN_BODY_MAX, "Send the login as JSON: "
 	    "{\"username\": ..., \"password\": ...}.", "The login request is too large or "
-	    "incomplete. Reload the page and try again.", &body, &len)) != 0)
+	    "incomplete. Reload the page and try again.", &body, &len, &doc)) != 0)
 		return status;
-	doc = cJSON_ParseWithLength(body, len);
 	if (request_login(doc, &in, &msg) < 0) {
 		status = 400;
 		web_error(r, status, NULL, "%s", msg);
@@ -446,8 +445,8 @@ post_submission(struct web_request *r)
 		web_error(r, 400, NULL, "The upload did not arrive whole. Try again.");
 		return 400;
 	}
-	if (!multipart)
-		doc = cJSON_ParseWithLength(body, len);
+	if (!multipart && (status = web_parse_json(r, body, len, &doc)) != 0)
+		goto done;
 	if (request_upload(ctype, body, len, doc, &up, &msg) < 0) {
 		status = 400;
 		web_error(r, status, NULL, "%s", msg);
@@ -737,9 +736,8 @@ post_override(struct web_request *r, const char *idtext)
 	snprintf(msg, sizeof msg, "The override is too large or incomplete; the comment may "
 	    "be %d bytes.", STORE_COMMENT_MAX);
 	if ((status = web_read_json_body(r, API_OVERRIDE_BODY_MAX, "Send the override as JSON: "
-	    "{\"score\": 7, \"comment\": \"...\"}.", msg, &body, &len)) != 0)
+	    "{\"score\": 7, \"comment\": \"...\"}.", msg, &body, &len, &doc)) != 0)
 		return status;
-	doc = cJSON_ParseWithLength(body, len);
 	status = 422;
 	if (request_override(doc, body, len, &in, msg, sizeof msg) < 0) {
 		web_error(r, status, NULL, "%s", msg);
@@ -790,9 +788,10 @@ post_grade_again(struct web_request *r, const char *idtext)
 		return status;
 	if ((status = web_read_json_body(r, API_LOGIN_BODY_MAX, "Send {} as JSON to grade the "
 	    "submission again.", "The request is too large or incomplete. Send {} as JSON to "
-	    "grade the submission again.", &body, &len)) != 0)
+	    "grade the submission again.", &body, &len, &doc)) != 0)
 		return status;
-	doc = len ? cJSON_ParseWithLength(body, len) : cJSON_CreateObject();
+	if (len == 0)
+		doc = cJSON_CreateObject();
 	if (!cJSON_IsObject(doc)) {
 		status = 400;
 		web_error(r, status, NULL, "Send {} as JSON to grade the submission again.");
@@ -916,10 +915,15 @@ handle_regrade(struct web_request *r, const char *rest)
 		return not_allowed(r, *action ? "POST" : "GET, POST");
 	if (*action == '\0') {
 		if (web_read_body(r, API_LOGIN_BODY_MAX, &body, &len) == 0 && len > 0) {
-			cJSON *doc = cJSON_ParseWithLength(body, len);
+			cJSON *doc;
+			int status = web_parse_json(r, body, len, &doc);
 
 			all = request_regrade_all(doc);
 			cJSON_Delete(doc);
+			if (status != 0) {
+				free(body);
+				return status;
+			}
 		}
 		free(body);
 		if (!qe->ready) {

@@ -34,9 +34,9 @@ parse_json_body(struct web_request *r, int *status)
 
 	if ((*status = web_read_json_body(r, API_LOGIN_BODY_MAX, "Send this request as JSON.",
 	    "The request is too large or incomplete. Reload the page and try again.", &body,
-	    &len)) != 0)
+	    &len, &doc)) != 0)
 		return NULL;
-	if ((doc = cJSON_ParseWithLength(body, len)) == NULL)
+	if (doc == NULL)
 		web_error(r, *status = 400, NULL, "The request is not valid JSON.");
 	explicit_bzero(body, len);
 	free(body);

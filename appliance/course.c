@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "fsutil.h"
+#include "json.h"
 #include "msg.h"
 #include "points.h"
 
@@ -259,7 +260,7 @@ course_load_exercise(const char *dir, const char *slug, struct exercise *ex,
 	const char *parse_end = NULL;
 	cJSON *json = NULL, *it;
 	size_t len, i;
-	int rc = -1, v;
+	int rc = -1, v, too_deep;
 
 	memset(ex, 0, sizeof *ex);
 	if (!course_valid_slug(slug))
@@ -283,12 +284,15 @@ course_load_exercise(const char *dir, const char *slug, struct exercise *ex,
 		    "needs an exercise.json with title, phase and max_points)" : strerror(errno));
 		goto out;
 	}
-	json = cJSON_ParseWithLengthOpts(text, len, &parse_end, 0);
+	json = json_parse(text, len, &too_deep, &parse_end);
+	if (json == NULL && too_deep) {
+		msg_fail(err, errlen, "%s: nested more than %d levels deep; an exercise.json is "
+		    "one object of plain settings.", file, JSON_DEPTH_MAX);
+		goto out;
+	}
 	if (json == NULL) {
-		const char *at = cJSON_GetErrorPtr();
-
 		msg_fail(err, errlen, "%s: invalid JSON near line %d.", file,
-		    json_error_line(text, at ? at : text + len));
+		    json_error_line(text, parse_end ? parse_end : text + len));
 		goto out;
 	}
 	if (!cJSON_IsObject(json)) {

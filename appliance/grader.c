@@ -16,6 +16,7 @@
 
 #include "embedded.h"
 #include "fsutil.h"
+#include "json.h"
 #include "msg.h"
 #include "points.h"
 #include "sha256.h"
@@ -1144,7 +1145,7 @@ int
 grader_check_from_json(const char *text, size_t len, const char *slug,
     const struct test_plan *plan, struct grader_check *c)
 {
-	cJSON *o = cJSON_ParseWithLength(text, len), *tests, *it;
+	cJSON *o = json_parse(text, len, NULL, NULL), *tests, *it;
 	const cJSON *kept_slug = cJSON_GetObjectItemCaseSensitive(o, "slug");
 	const struct plan_test *p = plan->tests;
 	int rc = -1;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "msg.h"
 #include "points.h"
 
@@ -354,7 +355,7 @@ take_line(struct report *r, const char *line, size_t len, const char *nonce)
 	cJSON *j;
 	int kept = 0;
 
-	if (len > REPORT_RECORD_MAX || (j = cJSON_ParseWithLength(line, len)) == NULL)
+	if (len > REPORT_RECORD_MAX || (j = json_parse(line, len, NULL, NULL)) == NULL)
 		return 0;
 	if (!cJSON_IsObject(j) || has_duplicate_keys(j) ||
 	    (n = get_str(j, "nonce", 128)) == NULL || strcmp(n, nonce) != 0 ||
@@ -755,7 +756,7 @@ report_plan_to_json(const struct test_plan *plan)
 int
 report_plan_from_json(const char *text, size_t len, struct test_plan *plan)
 {
-	cJSON *o = cJSON_ParseWithLength(text, len), *tests, *t;
+	cJSON *o = json_parse(text, len, NULL, NULL), *tests, *t;
 	const char *names, *unit;
 	long long max, points;
 	int rc = -1;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "json.h"
 
 struct web {
 	struct mg_context *ctx;
@@ -192,12 +193,26 @@ fail:
 }
 
 int
+web_parse_json(struct web_request *r, const char *body, size_t len, cJSON **doc)
+{
+	int too_deep;
+
+	if ((*doc = json_parse(body, len, &too_deep, NULL)) == NULL && too_deep) {
+		web_error(r, 400, NULL, "The request is nested more than %d levels deep. Send "
+		    "one JSON object of plain values, as markbook's pages do.", JSON_DEPTH_MAX);
+		return 400;
+	}
+	return 0;
+}
+
+int
 web_read_json_body(struct web_request *r, size_t max, const char *not_json,
-    const char *too_big, char **body, size_t *len)
+    const char *too_big, char **body, size_t *len, cJSON **doc)
 {
 	const char *ctype = web_header(r, "Content-Type");
 	int rc;
 
+	*doc = NULL;
 	/* A JSON content type cannot be sent cross-site without a preflight. */
 	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0) {
 		web_error(r, 415, NULL, "%s", not_json);
@@ -208,7 +223,12 @@ web_read_json_body(struct web_request *r, size_t max, const char *not_json,
 		web_error(r, rc, NULL, "%s", too_big);
 		return rc;
 	}
-	return 0;
+	if ((rc = web_parse_json(r, *body, *len, doc)) != 0) {
+		explicit_bzero(*body, *len);	/* it may hold a password */
+		free(*body);
+		*body = NULL;
+	}
+	return rc;
 }
 
 static const char *

@@ -93,10 +93,18 @@ int web_read_body(struct web_request *r, size_t max, char **body, size_t *len);
 
 /* The same for a body that must be JSON: a Content-Type other than
  * application/json is refused with 415 and the sentence `not_json`, a body
- * over `max` bytes or cut short with 413 or 400 and `too_big`. Returns 0 with
- * the body as web_read_body() gives it, or the status of the refusal sent. */
+ * over `max` bytes or cut short with 413 or 400 and `too_big`, and then the
+ * body is parsed with web_parse_json(). Returns 0 with the body as
+ * web_read_body() gives it and `*doc` as web_parse_json() gives it, or the
+ * status of the refusal sent (nothing to free then). */
 int web_read_json_body(struct web_request *r, size_t max, const char *not_json,
-    const char *too_big, char **body, size_t *len);
+    const char *too_big, char **body, size_t *len, cJSON **doc);
+
+/* Parse the `len` bytes of a request's `body` with json_parse(), the one way
+ * a request body becomes JSON. Returns 0 with `*doc` (NULL when the body is
+ * not JSON: the caller says what to send; else free with cJSON_Delete()), or
+ * 400 after replying that the body is nested too deeply. */
+int web_parse_json(struct web_request *r, const char *body, size_t len, cJSON **doc);
 
 /* Find form field `name` in a multipart/form-data `body` whose Content-Type
  * header is `ctype`. Returns 0 with `*value` pointing into `body`, or -1. */

@@ -1,6 +1,6 @@
 /* libFuzzer target: request bodies as the API reads them. The body is parsed
- * as the handlers parse it (cJSON_ParseWithLength on a buffer of exactly its
- * length, Debian's cJSON 1.7.15), then handed to each of request.c's
+ * as the handlers parse it (json_parse() on a buffer of exactly its length:
+ * the nesting bound, then Debian's cJSON 1.7.15), then handed to each of request.c's
  * readers: login, password, roster reset, a JSON upload, an override and a
  * regrade. Whatever the bytes, a reader accepts fields within their bounds or
  * refuses with a sentence; and what cJSON prints, it reads back. */
@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "fsutil.h"
+#include "json.h"
 #include "request.h"
 #include "roster.h"
 
@@ -85,19 +86,54 @@ check_readers(const cJSON *doc, const char *body, size_t size)
 		abort();
 }
 
+/* How deep `doc` nests: arrays and objects inside each other, walked with
+ * a stack of the item at each level (no recursion to overflow either). */
+static int
+depth_of(const cJSON *doc)
+{
+	const cJSON *at[JSON_DEPTH_MAX + 2];
+	int level = 0, deepest = 0;
+
+	at[0] = doc;
+	while (doc != NULL) {
+		const cJSON *it = at[level];
+		int container = cJSON_IsArray(it) || cJSON_IsObject(it);
+
+		if (level + container > deepest)
+			deepest = level + container;
+		if (container && it->child != NULL) {
+			if (level + 1 >= (int)(sizeof at / sizeof *at))
+				return deepest + 1;	/* deeper than allowed */
+			at[++level] = it->child;
+			continue;
+		}
+		while (level >= 0 && at[level]->next == NULL)
+			level--;
+		if (level < 0)
+			break;
+		at[level] = at[level]->next;
+	}
+	return deepest;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *body = malloc(size ? size : 1), *text;
+	int too_deep;
 	cJSON *doc;
 
 	if (body == NULL)
 		return 0;
 	memcpy(body, data, size);
-	doc = cJSON_ParseWithLength(body, size);
+	doc = json_parse(body, size, &too_deep, NULL);
+	/* A text too deep never reaches cJSON; what parses is within the bound. */
+	if ((too_deep && (doc != NULL || json_depth_ok(body, size, JSON_DEPTH_MAX))) ||
+	    depth_of(doc) > JSON_DEPTH_MAX)
+		abort();
 	check_readers(doc, body, size);
 	if (doc && (text = cJSON_PrintUnformatted(doc)) != NULL) {
-		cJSON *again = cJSON_Parse(text);
+		cJSON *again = json_parse(text, strlen(text), NULL, NULL);
 
 		if (again == NULL)
 			abort();	/* what we print, we can read */
