@@ -401,13 +401,17 @@ python_digest(char *out)
 
 /* Hash every folder and regular file below `dir` (dot files aside): names
  * relative to the top folder (`path + base`), and contents, in sorted order.
- * Returns 0 or -1. */
+ * Returns 0, or -1 (no kept file then) also for folders more than
+ * HASH_TREE_DEPTH deep: each level holds a path on the stack. */
+#define HASH_TREE_DEPTH	32
 static int
-hash_tree(struct sha256 *c, const char *dir, size_t base)
+hash_tree(struct sha256 *c, const char *dir, size_t base, int depth)
 {
 	struct dirent **names = NULL;
 	int n, i, rc = 0;
 
+	if (depth > HASH_TREE_DEPTH)
+		return -1;
 	if ((n = scandir(dir, &names, NULL, alphasort)) < 0)
 		return errno == ENOENT ? 0 : -1;
 	for (i = 0; i < n; i++) {
@@ -420,7 +424,7 @@ hash_tree(struct sha256 *c, const char *dir, size_t base)
 		    lstat(path, &st) == 0) {
 			if (S_ISDIR(st.st_mode)) {
 				hash_item(c, "folder", path + base, "", 0);
-				rc = hash_tree(c, path, base);
+				rc = hash_tree(c, path, base, depth + 1);
 			} else if (S_ISREG(st.st_mode)) {
 				size_t len;
 				char *data = fs_read_file(path, COURSE_DATA_MAX, &len);
@@ -515,7 +519,7 @@ cache_path(const struct exercise *ex, const char *kind, char *out, size_t outlen
 		hash_item(&c, "data", ex->data_files[i], data, len);
 		free(data);
 	}
-	if (hash_tree(&c, ex->hidden_dir, strlen(ex->hidden_dir)) < 0)
+	if (hash_tree(&c, ex->hidden_dir, strlen(ex->hidden_dir), 0) < 0)
 		return -1;
 	sha256_final(&c, digest);
 	if (base && *base == '/')
