@@ -30,6 +30,7 @@
 #include "roster.h"
 #include "sandbox.h"
 #include "store.h"
+#include "term.h"
 #include "web.h"
 
 #define EXIT_GRADED	0
@@ -189,27 +190,32 @@ print_json(char **files, size_t n, const struct grade_result *results)
 	return 0;
 }
 
-/* A message of several lines: the first beside the test, the rest under it. */
+/* A message of several lines: the first after `first`, the rest under it,
+ * each `indent` in, so that no line of a message starts where markbook's own
+ * lines do; controls within each line are shown escaped (term_safe). */
 static void
-print_indented(const char *msg)
+print_indented(const char *first, const char *indent, const char *msg)
 {
-	const char *nl;
+	fputs(first, stdout);
+	for (;;) {
+		size_t n = strcspn(msg, "\n");
 
-	if (*msg)
-		fputs("  ", stdout);
-	for (; (nl = strchr(msg, '\n')) != NULL; msg = nl + 1)
-		printf("%.*s\n            ", (int)(nl - msg), msg);
-	printf("%s\n", msg);
+		printf("%s\n", term_safe_n(msg, n));
+		if (msg[n] == '\0' || msg[n + 1] == '\0')
+			break;
+		fputs(indent, stdout);
+		msg += n + 1;
+	}
 }
 
-/* Each line of `text` after `prefix`. */
+/* Each line of `text` after `prefix`, its controls shown escaped (term_safe). */
 static void
 print_lines(FILE *f, const char *prefix, const char *text)
 {
 	do {
 		size_t n = strcspn(text, "\n");
 
-		fprintf(f, "%s%.*s\n", prefix, (int)n, text);
+		fprintf(f, "%s%s\n", prefix, term_safe_n(text, n));
 		text += n + (text[n] == '\n');
 	} while (*text);
 }
@@ -225,21 +231,21 @@ print_human(char **files, size_t n, const struct grade_result *results)
 	for (size_t i = 0; i < n; i++) {
 		const struct grade_result *r = &results[i];
 
-		printf("%s  %s/%s  %s\n", files[i], points_format(r->score, a),
+		printf("%s  %s/%s  %s\n", term_safe(files[i]), points_format(r->score, a),
 		    points_format(r->max_points, b), r->status == GRADE_DONE ? "done" : "error");
 		for (size_t k = 0; k < r->n_tests; k++) {
 			const struct grade_test *t = &r->tests[k];
 
-			printf("    %s  %-24s %s/%s", t->passed ? "pass" : "FAIL", t->name,
+			printf("    %s  %-24s %s/%s", t->passed ? "pass" : "FAIL", term_safe(t->name),
 			    points_format(t->points, a), points_format(t->max_points, b));
-			print_indented(t->message);
+			print_indented(*t->message ? "  " : "", "            ", t->message);
 		}
 		if (r->message && *r->message)
-			printf("    %s\n", r->message);
+			print_indented("    ", "      ", r->message);
 		if (r->n_flags > 0) {
 			printf("    flags:");
 			for (size_t k = 0; k < r->n_flags; k++)
-				printf(" %s", r->flags[k]);
+				printf(" %s", term_safe(r->flags[k]));
 			printf("\n");
 		}
 		errors += r->status != GRADE_DONE;
@@ -311,7 +317,7 @@ cmd_grade(int argc, char **argv)
 		struct stat st;
 
 		if (stat(argv[k], &st) < 0 || !S_ISREG(st.st_mode)) {
-			fprintf(stderr, "markbook: %s: %s.\n", argv[k],
+			fprintf(stderr, "markbook: %s: %s.\n", term_safe(argv[k]),
 			    errno == ENOENT ? "no such file" : "not a regular file");
 			return EXIT_USAGE;
 		}
@@ -321,7 +327,7 @@ cmd_grade(int argc, char **argv)
 	if (jobs > JOBS_MAX)
 		jobs = JOBS_MAX;
 	if (course_load_exercise(course, slug, &ex, err, sizeof err) < 0) {
-		fprintf(stderr, "markbook: %s\n", err);
+		fprintf(stderr, "markbook: %s\n", term_safe(err));
 		course_exercise_free(&ex);
 		return EXIT_USAGE;
 	}
@@ -377,18 +383,18 @@ print_check(const char *slug, const struct grader_check *c)
 {
 	char a[POINTS_TEXT_MAX], b[POINTS_TEXT_MAX], m[POINTS_TEXT_MAX];
 
-	printf("%s  %s  reference solution %s/%s in %.1f s, scaffold %s/%s\n", slug,
-	    c->ok ? "PASS" : "FAIL", points_format(c->solution_score, a),
+	printf("%s  %s  reference solution %s/%s in %.1f s, scaffold %s/%s\n",
+	    term_safe(slug), c->ok ? "PASS" : "FAIL", points_format(c->solution_score, a),
 	    points_format(c->max_points, m), c->solution_seconds,
 	    points_format(c->scaffold_score, b), m);
 	for (size_t i = 0; i < c->n_tests; i++) {
 		const struct grader_check_test *t = &c->tests[i];
 
 		printf("    %s  %-24s %s point%s  solution %s, scaffold %s%s%s\n",
-		    *t->problem ? "FAIL" : "ok  ", t->name, points_format(t->points, a),
+		    *t->problem ? "FAIL" : "ok  ", term_safe(t->name), points_format(t->points, a),
 		    t->points == POINTS_SCALE ? "" : "s",
 		    t->solution_passed ? "passes" : "FAILS", t->scaffold_passed ? "PASSES" :
-		    "fails", *t->problem ? ": " : "", t->problem);
+		    "fails", *t->problem ? ": " : "", term_safe(t->problem));
 	}
 	if (c->problems && *c->problems)
 		print_lines(stdout, "    problem: ", c->problems);
@@ -425,7 +431,7 @@ cmd_check(int argc, char **argv)
 	memset(&all, 0, sizeof all);
 	/* The named exercises, or every folder under exercises/. */
 	if (optind == argc && course_load(course, &all, err, sizeof err) < 0) {
-		fprintf(stderr, "markbook: %s\n", err);
+		fprintf(stderr, "markbook: %s\n", term_safe(err));
 		course_free(&all);
 		return EXIT_USAGE;
 	}
@@ -441,17 +447,19 @@ cmd_check(int argc, char **argv)
 		memset(&g, 0, sizeof g);
 		if (optind < argc && course_load_exercise(course, argv[optind + (int)i], &one, err,
 		    sizeof err) < 0) {
-			printf("%s  FAIL\n    problem: %s\n", argv[optind + (int)i], err);
+			printf("%s  FAIL\n    problem: %s\n", term_safe(argv[optind + (int)i]),
+			    term_safe(err));
 			failed++;
 		} else if ((init = grader_init(&g, ex, course, NULL, err, sizeof err)) < 0) {
-			printf("%s  FAIL\n", ex->slug);
+			printf("%s  FAIL\n", term_safe(ex->slug));
 			print_lines(stdout, "    problem: ", err);
 			failed++;
 			if (init == GRADER_ESYSTEM)
 				rc = EXIT_SYSTEM;
 		} else if (grader_check(&g, &verdict) < 0) {
-			printf("%s  ERROR\n    %s", ex->slug, verdict.problems ? verdict.problems :
-			    "out of memory\n");
+			printf("%s  ERROR\n", term_safe(ex->slug));
+			print_indented("    ", "    ", verdict.problems ? verdict.problems :
+			    "out of memory");
 			failed++;
 			rc = EXIT_SYSTEM;
 		} else {
@@ -493,7 +501,7 @@ print_preview(const struct store_regrade_row *row, void *arg)
 		points_format(row->old_best, before);
 	if (row->new_best >= 0)
 		points_format(row->new_best, after);
-	printf("    %-24s %4s -> %-4s%s\n", row->username, before, after,
+	printf("    %-24s %4s -> %-4s%s\n", term_safe(row->username), before, after,
 	    row->old_best != row->new_best ? "  changed" : "");
 	return 0;
 }
@@ -538,14 +546,14 @@ cmd_regrade(int argc, char **argv)
 		goto dberr;
 	if (f.id == 0) {
 		fprintf(stderr, "markbook: the database has no exercise \"%s\" (markbook serve "
-		    "records the course's exercises).\n", f.slug);
+		    "records the course's exercises).\n", term_safe(f.slug));
 		rc = EXIT_USAGE;
 		goto out;
 	}
 	started = store_start_regrade(s, f.id, all, 0, (long long)time(NULL), &id, &n);
 	if (started == STORE_NOTFOUND) {
 		printf("No submission of %s was graded with other hidden tests than the current "
-		    "ones; --all regrades every graded submission.\n", f.slug);
+		    "ones; --all regrades every graded submission.\n", term_safe(f.slug));
 		rc = 0;
 		goto out;
 	}
@@ -555,7 +563,7 @@ cmd_regrade(int argc, char **argv)
 		goto dberr;
 	printf("%s regrade %lld of %s: %lld submission%s. markbook serve grades them after "
 	    "new uploads.\n", started == STORE_OK ? "Started" : "Following the running",
-	    g.id, f.slug, g.total, g.total == 1 ? "" : "s");
+	    g.id, term_safe(f.slug), g.total, g.total == 1 ? "" : "s");
 	fflush(stdout);
 	while (g.graded < g.total) {
 		if (isatty(1))
@@ -608,7 +616,7 @@ open_db(const char *path)
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0)
 		close(fd);
 	if ((s = store_open(path, err, sizeof err)) == NULL)
-		fprintf(stderr, "markbook: %s\n", err);
+		fprintf(stderr, "markbook: %s\n", term_safe(err));
 	return s;
 }
 
@@ -744,7 +752,7 @@ open_existing_db(const char *path)
 {
 	if (access(path, F_OK) < 0) {
 		fprintf(stderr, "markbook: there is no database %s. Name it with --db FILE.\n",
-		    path);
+		    term_safe(path));
 		return NULL;
 	}
 	return open_db(path);
@@ -763,7 +771,7 @@ cmd_export(int argc, char **argv)
 		return EXIT_USAGE;
 	if (csv_format_parse(format, &f) < 0) {
 		fprintf(stderr, "markbook: unknown --format \"%s\": use wide, long, canvas or "
-		    "moodle.\n", format);
+		    "moodle.\n", term_safe(format));
 		return EXIT_USAGE;
 	}
 	if ((s = open_db(db)) == NULL)
@@ -796,7 +804,8 @@ cmd_backup(int argc, char **argv)
 	}
 	/* A new file readable by its owner only: it holds the same secrets. */
 	if ((fd = open(argv[first], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-		fprintf(stderr, "markbook: cannot create %s: %s. Name a new file.\n", argv[first],
+		fprintf(stderr, "markbook: cannot create %s: %s. Name a new file.\n",
+		    term_safe(argv[first]),
 		    strerror(errno));
 		return errno == EEXIST ? EXIT_USAGE : EXIT_SYSTEM;
 	}
@@ -806,7 +815,7 @@ cmd_backup(int argc, char **argv)
 		fprintf(stderr, "markbook: the backup failed: %s\n", store_errmsg(s));
 		goto out;
 	}
-	printf("Backed up %s to %s.\n", db, argv[first]);
+	printf("Backed up %s to %s.\n", term_safe(db), term_safe(argv[first]));
 	rc = 0;
 out:
 	close(fd);
@@ -825,7 +834,7 @@ roster_import_file(struct store *s, const char *file)
 	int rc = EXIT_SYSTEM;
 
 	if ((data = fs_read_file(file, ROSTER_FILE_MAX, &len)) == NULL) {
-		fprintf(stderr, "markbook: cannot read %s: %s.\n", file, errno == EFBIG ?
+		fprintf(stderr, "markbook: cannot read %s: %s.\n", term_safe(file), errno == EFBIG ?
 		    "it is larger than 1 MiB; keep only the username, name and email columns" :
 		    strerror(errno));
 		return EXIT_USAGE;
@@ -833,9 +842,9 @@ roster_import_file(struct store *s, const char *file)
 	if ((res = calloc(1, sizeof *res)) == NULL)
 		goto out;
 	if (roster_import(s, data, len, 0, res) < 0) {
-		fprintf(stderr, "markbook: %s: nothing was imported, because:\n", file);
+		fprintf(stderr, "markbook: %s: nothing was imported, because:\n", term_safe(file));
 		for (size_t i = 0; i < res->n_errors && i < ROSTER_ERRORS_MAX; i++)
-			fprintf(stderr, "  %s\n", res->errors[i]);
+			fprintf(stderr, "  %s\n", term_safe(res->errors[i]));
 		if (res->n_errors > ROSTER_ERRORS_MAX)
 			fprintf(stderr, "  ... and %zu more.\n", res->n_errors - ROSTER_ERRORS_MAX);
 		fprintf(stderr, "Correct the file and import it again.\n");
@@ -848,8 +857,8 @@ roster_import_file(struct store *s, const char *file)
 		printf("One-time passwords (the login slips page of the teacher's web page shows "
 		    "them until each student has chosen a password):\n");
 	for (size_t i = 0; i < res->n_added; i++)
-		printf("  %-24s %-16s %s\n", res->added[i].username, res->added[i].password,
-		    res->added[i].name);
+		printf("  %-24s %-16s %s\n", term_safe(res->added[i].username),
+		    res->added[i].password, term_safe(res->added[i].name));
 	rc = 0;
 out:
 	if (res)
@@ -890,15 +899,16 @@ cmd_roster(int argc, char **argv)
 	for (int i = first; i < argc; i++) {
 		switch (roster_reset(s, argv[i], 0, pw)) {
 		case STORE_OK:
-			printf("  %-24s %s\n", argv[i], pw);
+			printf("  %-24s %s\n", term_safe(argv[i]), pw);
 			explicit_bzero(pw, sizeof pw);
 			break;
 		case STORE_NOTFOUND:
-			fprintf(stderr, "markbook: there is no student \"%s\".\n", argv[i]);
+			fprintf(stderr, "markbook: there is no student \"%s\".\n", term_safe(argv[i]));
 			rc = EXIT_USAGE;
 			break;
 		default:
-			fprintf(stderr, "markbook: cannot reset %s: %s\n", argv[i], store_errmsg(s));
+			fprintf(stderr, "markbook: cannot reset %s: %s\n", term_safe(argv[i]),
+			    store_errmsg(s));
 			rc = EXIT_SYSTEM;
 		}
 	}
@@ -1024,14 +1034,14 @@ cmd_serve(int argc, char **argv)
 	printf("Preparing the exercises in the sandbox...\n");
 	fflush(stdout);
 	if (queue_load(&q, course, dbabs, s, err, sizeof err) < 0) {
-		fprintf(stderr, "markbook: %s\n", err);
+		fprintf(stderr, "markbook: %s\n", term_safe(err));
 		rc = EXIT_USAGE;
 		goto out;
 	}
 	queue_print_course(q.set, 0);
 	if (!q.sandbox_ok)
 		printf("The sandbox does not work, so nothing can be graded: %s\n",
-		    q.sandbox_message);
+		    term_safe(q.sandbox_message));
 	/* Every thread started from here on leaves these to sigwait. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
@@ -1039,7 +1049,7 @@ cmd_serve(int argc, char **argv)
 	sigaddset(&stop, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	if (queue_start(&q, dbabs, (unsigned)workers, err, sizeof err) < 0) {
-		fprintf(stderr, "markbook: %s\n", err);
+		fprintf(stderr, "markbook: %s\n", term_safe(err));
 		goto out;
 	}
 	memset(&wc, 0, sizeof wc);
@@ -1049,11 +1059,11 @@ cmd_serve(int argc, char **argv)
 	wc.queue = &q;
 	wc.tls_cert = tls;
 	if ((web = web_start(&wc, err, sizeof err)) == NULL) {
-		fprintf(stderr, "markbook: %s\n", err);
+		fprintf(stderr, "markbook: %s\n", term_safe(err));
 		goto out;
 	}
 	printf("markbook is serving %s with %ld grading thread%s. Stop it with Ctrl-C.\n",
-	    q.course_dir, workers, workers == 1 ? "" : "s");
+	    term_safe(q.course_dir), workers, workers == 1 ? "" : "s");
 	print_urls(listen, tls != NULL);
 	fflush(stdout);
 	/* SIGHUP reloads the course folder, like the button on the Exercises page. */
@@ -1106,6 +1116,6 @@ main(int argc, char **argv)
 		return cmd_roster(argc - 1, argv + 1);
 	if (strcmp(argv[1], "backup") == 0)
 		return cmd_backup(argc - 1, argv + 1);
-	fprintf(stderr, "markbook: unknown command \"%s\".\n%s", argv[1], usage_text);
+	fprintf(stderr, "markbook: unknown command \"%s\".\n%s", term_safe(argv[1]), usage_text);
 	return EXIT_USAGE;
 }

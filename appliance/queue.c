@@ -10,6 +10,7 @@
 #include "fsutil.h"
 #include "points.h"
 #include "sha256.h"
+#include "term.h"
 
 static const char *
 feedback_name(enum course_feedback f)
@@ -276,11 +277,12 @@ queue_print_course(const struct queue_set *set, int problems_only)
 		const struct queue_exercise *qe = &set->exercises[i];
 
 		if (qe->ready && !problems_only)
-			printf("  %-24s ready: %zu hidden test%s, %s points\n", qe->ex.slug,
+			printf("  %-24s ready: %zu hidden test%s, %s points\n", term_safe(qe->ex.slug),
 			    qe->g.plan.n, qe->g.plan.n == 1 ? "" : "s",
 			    points_format(qe->ex.max_points, points));
 		else if (!qe->ready)
-			printf("  %-24s NOT PUBLISHED: %s\n", qe->ex.slug, qe->problem);
+			printf("  %-24s NOT PUBLISHED: %s\n", term_safe(qe->ex.slug),
+			    term_safe(qe->problem));
 	}
 }
 
@@ -376,7 +378,7 @@ reloader(void *arg)
 
 		/* The terminal markbook runs in shows it too, with each problem;
 		 * not under the lock, which every web request takes. */
-		printf("Reloaded the course folder: %s\n", said);
+		printf("Reloaded the course folder: %s\n", term_safe(said));
 		if (set)
 			queue_print_course(set, 1);
 		fflush(stdout);
@@ -434,7 +436,7 @@ sandbox_retest(struct queue *q)
 	if (ok != q->sandbox_ok)
 		fprintf(stderr, "markbook: %s%s\n", ok ? "the sandbox works again; grading "
 		    "resumes." : "the sandbox stopped working, so uploads wait in the queue: ",
-		    ok ? "" : why);
+		    ok ? "" : term_safe(why));
 	q->sandbox_ok = ok;
 	snprintf(q->sandbox_message, sizeof q->sandbox_message, "%s", ok ? "" : why);
 	q->selftest_at = time(NULL);

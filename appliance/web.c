@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "json.h"
+#include "term.h"
 
 struct web {
 	struct mg_context *ctx;
@@ -358,7 +359,9 @@ static int
 log_message(const struct mg_connection *conn, const char *message)
 {
 	(void)conn;
-	fprintf(stderr, "markbook: web: %s\n", message);
+	/* civetweb's messages quote what clients sent (a request line, a
+	 * header): inert on the teacher's console. */
+	fprintf(stderr, "markbook: web: %s\n", term_safe(message));
 	return 1;
 }
 
