@@ -130,7 +130,9 @@ post_login(struct web_request *r)
 		web_error(r, status, NULL, "%s", msg);
 		goto done;
 	}
-	if ((wait = auth_throttle_wait(in.username, r->ri->remote_addr, now)) > 0) {
+	found = strlen(in.username) <= STORE_USERNAME_MAX &&
+	    store_get_user(r->store, in.username, &u) == STORE_OK;
+	if ((wait = auth_throttle_wait(in.username, r->ri->remote_addr, found, now)) > 0) {
 		char extra[64];
 
 		snprintf(extra, sizeof extra, "Retry-After: %d\r\n", wait);
@@ -140,10 +142,8 @@ post_login(struct web_request *r)
 		    (wait + 59) / 60 == 1 ? "" : "s");
 		goto done;
 	}
-	found = strlen(in.username) <= STORE_USERNAME_MAX &&
-	    store_get_user(r->store, in.username, &u) == STORE_OK;
 	if (!auth_check_password(in.password, found ? u.password_hash : NULL)) {
-		auth_throttle_fail(in.username, r->ri->remote_addr, now);
+		auth_throttle_fail(in.username, r->ri->remote_addr, found, now);
 		status = 401;
 		web_error(r, status, NULL, "Wrong username or password. Check both and try again.");
 		goto done;

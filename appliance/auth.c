@@ -24,7 +24,15 @@ struct throttle_slot {
 	int failures;
 };
 
-static struct throttle_slot slots[AUTH_THROTTLE_SLOTS];
+struct throttle_table {
+	struct throttle_slot *slots;
+	size_t n;
+};
+
+static struct throttle_slot general_slots[AUTH_THROTTLE_SLOTS];
+static struct throttle_slot account_slots[AUTH_THROTTLE_ACCOUNTS];
+static struct throttle_table general = { general_slots, AUTH_THROTTLE_SLOTS };
+static struct throttle_table accounts = { account_slots, AUTH_THROTTLE_ACCOUNTS };
 static pthread_mutex_t throttle_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* bcrypt runs on at most all cores but one at a time. When a class logs in at
@@ -137,15 +145,22 @@ is_bcrypt(const char *stored)
 int
 auth_check_password(const char *password, const char *stored)
 {
+	char key[AUTH_PASSWORD_MAX + 1];
 	struct crypt_data *cd;
+	size_t len = strlen(password);
 	int ok = 0, real = is_bcrypt(stored);
 
 	if ((cd = calloc(1, sizeof *cd)) == NULL)
 		return 0;
-	if (strlen(password) <= AUTH_PASSWORD_MAX &&
-	    bcrypt(password, real ? stored : dummy_hash, cd) != NULL &&
-	    cd->output[0] != '*')
-		ok = auth_equal(cd->output, real ? stored : dummy_hash) && real;
+	/* A longer password is hashed as its first AUTH_PASSWORD_MAX bytes (all
+	 * bcrypt reads), so it costs a bcrypt like any other, then fails:
+	 * accepting it would let any tail after a right password in. */
+	memcpy(key, password, len < AUTH_PASSWORD_MAX ? len : AUTH_PASSWORD_MAX);
+	key[len < AUTH_PASSWORD_MAX ? len : AUTH_PASSWORD_MAX] = '\0';
+	if (bcrypt(key, real ? stored : dummy_hash, cd) != NULL && cd->output[0] != '*')
+		ok = auth_equal(cd->output, real ? stored : dummy_hash) && real &&
+		    len <= AUTH_PASSWORD_MAX;
+	explicit_bzero(key, sizeof key);
 	explicit_bzero(cd, sizeof *cd);
 	free(cd);
 	return ok;
@@ -211,33 +226,52 @@ auth_equal(const char *a, const char *b)
 	return diff == 0;
 }
 
-/* The slot for `key`, or a free or stale one to take over when `make`;
- * NULL when there is none. Called with throttle_lock held. */
+/* The slot for `key` in `t`, or, when `make`, a free one or one whose
+ * window has ended, taken over; NULL when there is none. An entry still
+ * counting is never taken over. Called with throttle_lock held. */
 static struct throttle_slot *
-find_slot(const char *key, time_t now, int make)
+find_slot(struct throttle_table *t, const char *key, time_t now, int make)
 {
-	struct throttle_slot *oldest = NULL;
+	struct throttle_slot *room = NULL;
 
-	for (size_t i = 0; i < AUTH_THROTTLE_SLOTS; i++) {
-		struct throttle_slot *t = &slots[i];
+	for (size_t i = 0; i < t->n; i++) {
+		struct throttle_slot *s = &t->slots[i];
+		int ended = now - s->since >= AUTH_THROTTLE_WINDOW_S;
 
-		if (t->key[0] && strcmp(t->key, key) == 0) {
-			if (now - t->since >= AUTH_THROTTLE_WINDOW_S) {
-				t->since = now;
-				t->failures = 0;
+		if (s->key[0] && strcmp(s->key, key) == 0) {
+			if (ended) {
+				s->since = now;
+				s->failures = 0;
 			}
-			return t;
+			return s;
 		}
-		if (oldest == NULL || t->key[0] == '\0' || (oldest->key[0] &&
-		    t->since < oldest->since))
-			oldest = t;
+		if (room == NULL && (s->key[0] == '\0' || ended))
+			room = s;
 	}
-	if (!make)
+	if (!make || room == NULL)
 		return NULL;
-	snprintf(oldest->key, sizeof oldest->key, "%s", key);
-	oldest->since = now;
-	oldest->failures = 0;
-	return oldest;
+	snprintf(room->key, sizeof room->key, "%s", key);
+	room->since = now;
+	room->failures = 0;
+	return room;
+}
+
+/* Seconds until an entry of `t` ends its window (0 when one has room now).
+ * Called with throttle_lock held. */
+static int
+until_room(const struct throttle_table *t, time_t now)
+{
+	time_t first = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct throttle_slot *s = &t->slots[i];
+
+		if (s->key[0] == '\0' || now - s->since >= AUTH_THROTTLE_WINDOW_S)
+			return 0;
+		if (first == 0 || s->since < first)
+			first = s->since;
+	}
+	return (int)(first + AUTH_THROTTLE_WINDOW_S - now);
 }
 
 /* The key of a throttle_slot: `prefix` and `name`, with "@" `addr` when
@@ -249,60 +283,82 @@ slot_key(char key[THROTTLE_KEY], const char *prefix, const char *name, const cha
 }
 
 static int
-wait_for(const char *prefix, const char *name, const char *addr, int max, time_t now)
+wait_for(struct throttle_table *t, const char *prefix, const char *name, const char *addr,
+    int max, time_t now)
 {
-	struct throttle_slot *t;
+	struct throttle_slot *s;
 	char key[THROTTLE_KEY];
 
 	slot_key(key, prefix, name, addr);
-	if ((t = find_slot(key, now, 0)) == NULL || t->failures < max)
+	if ((s = find_slot(t, key, now, 0)) == NULL || s->failures < max)
 		return 0;
-	return (int)(t->since + AUTH_THROTTLE_WINDOW_S - now);
+	return (int)(s->since + AUTH_THROTTLE_WINDOW_S - now);
 }
 
 int
-auth_throttle_wait(const char *username, const char *addr, time_t now)
+auth_throttle_wait(const char *username, const char *addr, int known, time_t now)
 {
+	char key[THROTTLE_KEY];
 	int p, a, u;
 
 	pthread_mutex_lock(&throttle_lock);
-	p = wait_for("p:", username, addr, AUTH_THROTTLE_PAIR, now);
-	a = wait_for("a:", addr, NULL, AUTH_THROTTLE_ADDR, now);
-	u = wait_for("u:", username, NULL, AUTH_THROTTLE_USER, now);
+	p = wait_for(&general, "p:", username, addr, AUTH_THROTTLE_PAIR, now);
+	a = wait_for(&general, "a:", addr, NULL, AUTH_THROTTLE_ADDR, now);
+	u = wait_for(known ? &accounts : &general, "u:", username, NULL, AUTH_THROTTLE_USER,
+	    now);
+	slot_key(key, "u:", username, NULL);
+	if (known && find_slot(&accounts, key, now, 0) == NULL)
+		u = until_room(&accounts, now);
 	pthread_mutex_unlock(&throttle_lock);
 	if (a > p)
 		p = a;
 	return u > p ? u : p;
 }
 
-void
-auth_throttle_fail(const char *username, const char *addr, time_t now)
+/* One more failure on `key` in `t`, when it has room. */
+static void
+count_failure(struct throttle_table *t, const char *prefix, const char *name,
+    const char *addr, time_t now)
 {
+	struct throttle_slot *s;
 	char key[THROTTLE_KEY];
 
+	slot_key(key, prefix, name, addr);
+	if ((s = find_slot(t, key, now, 1)) != NULL)
+		s->failures++;
+}
+
+void
+auth_throttle_fail(const char *username, const char *addr, int known, time_t now)
+{
 	pthread_mutex_lock(&throttle_lock);
-	slot_key(key, "p:", username, addr);
-	find_slot(key, now, 1)->failures++;
-	slot_key(key, "a:", addr, NULL);
-	find_slot(key, now, 1)->failures++;
-	slot_key(key, "u:", username, NULL);
-	find_slot(key, now, 1)->failures++;
+	count_failure(&general, "p:", username, addr, now);
+	count_failure(&general, "a:", addr, NULL, now);
+	count_failure(known ? &accounts : &general, "u:", username, NULL, now);
 	pthread_mutex_unlock(&throttle_lock);
+}
+
+/* Empty the slot of `key` in `t`, if any. Called with throttle_lock held. */
+static void
+drop(struct throttle_table *t, const char *key)
+{
+	struct throttle_slot *s;
+
+	if ((s = find_slot(t, key, 0, 0)) != NULL)
+		memset(s, 0, sizeof *s);
 }
 
 void
 auth_throttle_clear(const char *username, const char *addr)
 {
-	struct throttle_slot *t;
 	char key[THROTTLE_KEY];
 
 	pthread_mutex_lock(&throttle_lock);
 	slot_key(key, "u:", username, NULL);
-	if ((t = find_slot(key, 0, 0)) != NULL)
-		memset(t, 0, sizeof *t);
+	drop(&accounts, key);
+	drop(&general, key);
 	slot_key(key, "p:", username, addr);
-	if ((t = find_slot(key, 0, 0)) != NULL)
-		memset(t, 0, sizeof *t);
+	drop(&general, key);
 	pthread_mutex_unlock(&throttle_lock);
 }
 
@@ -315,9 +371,10 @@ auth_throttle_forget(const char *username)
 	slot_key(user, "u:", username, NULL);
 	n = (size_t)snprintf(pair, sizeof pair, "p:%s@", username);
 	pthread_mutex_lock(&throttle_lock);
-	for (size_t i = 0; i < AUTH_THROTTLE_SLOTS; i++)
-		if (strcmp(slots[i].key, user) == 0 || (n < sizeof pair &&
-		    strncmp(slots[i].key, pair, n) == 0))
-			memset(&slots[i], 0, sizeof slots[i]);
+	drop(&accounts, user);
+	for (size_t i = 0; i < general.n; i++)
+		if (strcmp(general.slots[i].key, user) == 0 || (n < sizeof pair &&
+		    strncmp(general.slots[i].key, pair, n) == 0))
+			memset(&general.slots[i], 0, sizeof general.slots[i]);
 	pthread_mutex_unlock(&throttle_lock);
 }

@@ -30,7 +30,14 @@
 #define AUTH_THROTTLE_PAIR	5		/* one username from one address */
 #define AUTH_THROTTLE_ADDR	20		/* one address, any usernames */
 #define AUTH_THROTTLE_USER	50		/* one username, all addresses */
-#define AUTH_THROTTLE_SLOTS	4096		/* keys remembered */
+/* Where failures are counted. An entry is kept for its whole window: a full
+ * table never forgets failures still counting, so no flood of failures from
+ * many addresses can free a locked-out account. The accounts that exist have
+ * a table of their own, which only they can fill: per-account counting (the
+ * bound that matters) never runs out of room for a class, however full the
+ * table of addresses and pairs is. */
+#define AUTH_THROTTLE_SLOTS	4096		/* addresses, pairs, unknown usernames */
+#define AUTH_THROTTLE_ACCOUNTS	4096		/* usernames that exist */
 
 /* Hash `password` with bcrypt ($2b$, AUTH_BCRYPT_COST, random salt) into
  * `out` (at least AUTH_HASH_MAX bytes). Returns 0, or -1 when the password is
@@ -41,9 +48,10 @@ int auth_hash_password(const char *password, char *out, size_t outlen);
 int auth_hash_one_time(const char *password, char *out, size_t outlen);
 
 /* 1 when `password` matches `stored`, else 0. A stored hash that is not
- * bcrypt never matches (libxcrypt would read it as DES). Takes a bcrypt's
- * time even when `stored` is NULL, so unknown usernames cannot be told apart
- * by timing. */
+ * bcrypt never matches (libxcrypt would read it as DES), nor does a password
+ * longer than AUTH_PASSWORD_MAX. Takes a bcrypt's time whatever the password
+ * and even when `stored` is NULL, so neither an unknown username nor a long
+ * password can be told apart by timing (nor fail more cheaply). */
 int auth_check_password(const char *password, const char *stored);
 
 /* Fill `out` with 2*`nbytes` lowercase hex digits from getrandom() and a NUL.
@@ -61,11 +69,17 @@ void auth_token_hash(const char *token, char out[AUTH_TOKEN_HEX + 1]);
  * their lengths; 0 otherwise or when either is NULL. */
 int auth_equal(const char *a, const char *b);
 
-/* Seconds a login for `username` from `addr` must wait (0: go ahead). */
-int auth_throttle_wait(const char *username, const char *addr, time_t now);
+/* Seconds a login for `username` from `addr` must wait (0: go ahead).
+ * `known` says whether the account exists. When the table of accounts is
+ * full of failures still counting (more than AUTH_THROTTLE_ACCOUNTS accounts
+ * attacked at once), an account with no entry there must wait too, until one
+ * frees: its failures could not be counted, so it is not tried at all. */
+int auth_throttle_wait(const char *username, const char *addr, int known, time_t now);
 
-/* Count a failed login against `username` and `addr`. */
-void auth_throttle_fail(const char *username, const char *addr, time_t now);
+/* Count a failed login against `username` (`known`: the account exists) and
+ * `addr`. When the table of addresses and pairs is full of failures still
+ * counting, this one is counted against the account alone. */
+void auth_throttle_fail(const char *username, const char *addr, int known, time_t now);
 
 /* Forget the failures of `username` (from every address, and from `addr`)
  * after a good login from `addr`. */

@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
 #include "sha256.h"
@@ -66,6 +67,23 @@ main(void)
 		CHECK(auth_hash_password("", hash, sizeof hash) < 0);
 		CHECK(auth_hash_password(longpw, hash, sizeof hash) < 0);
 	}
+	TEST("auth_check_password refuses a password longer than 72 bytes, after a bcrypt") {
+		char longpw[81];
+		struct timespec t0, t1;
+
+		memset(longpw, 'c', sizeof longpw - 1);
+		longpw[sizeof longpw - 1] = '\0';
+		CHECK(auth_hash_password("cccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+		    "cccccccccccccccc", hash, sizeof hash) == 0);		/* its first 72 */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CHECK(auth_check_password(longpw, hash) == 0);
+		CHECK(auth_check_password(longpw, NULL) == 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		/* Two checks at cost 11 take tens of milliseconds on any machine; the
+		 * old shortcut took microseconds. A lower bound, which a slow day only
+		 * makes easier to meet. */
+		CHECK((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 10);
+	}
 	TEST("auth_check_password refuses stored hashes that are not bcrypt") {
 		/* crypt("secret", "ab"): libxcrypt itself would accept it as DES. */
 		CHECK(auth_check_password("secret", "abNANd1rDfiNc") == 0);
@@ -103,13 +121,13 @@ main(void)
 	TEST("auth_throttle_wait blocks a username at the address that failed 5 times, not "
 	    "the student's own") {
 		for (int i = 0; i < AUTH_THROTTLE_PAIR - 1; i++)
-			auth_throttle_fail("ada", "10.0.0.1", 1000);
-		CHECK(auth_throttle_wait("ada", "10.0.0.1", 1000) == 0);
-		auth_throttle_fail("ada", "10.0.0.1", 1000);
-		CHECK(auth_throttle_wait("ada", "10.0.0.1", 1010) == AUTH_THROTTLE_WINDOW_S - 10);
-		CHECK(auth_throttle_wait("ada", "10.0.0.2", 1010) == 0);
-		CHECK(auth_throttle_wait("bob", "10.0.0.1", 1010) == 0);
-		CHECK(auth_throttle_wait("ada", "10.0.0.1", 1000 + AUTH_THROTTLE_WINDOW_S) == 0);
+			auth_throttle_fail("ada", "10.0.0.1", 1, 1000);
+		CHECK(auth_throttle_wait("ada", "10.0.0.1", 1, 1000) == 0);
+		auth_throttle_fail("ada", "10.0.0.1", 1, 1000);
+		CHECK(auth_throttle_wait("ada", "10.0.0.1", 1, 1010) == AUTH_THROTTLE_WINDOW_S - 10);
+		CHECK(auth_throttle_wait("ada", "10.0.0.2", 1, 1010) == 0);
+		CHECK(auth_throttle_wait("bob", "10.0.0.1", 1, 1010) == 0);
+		CHECK(auth_throttle_wait("ada", "10.0.0.1", 1, 1000 + AUTH_THROTTLE_WINDOW_S) == 0);
 	}
 	TEST("auth_throttle_wait blocks a username everywhere after 50 failures from many "
 	    "addresses") {
@@ -117,48 +135,94 @@ main(void)
 
 		for (int i = 0; i < AUTH_THROTTLE_USER; i++) {
 			snprintf(addr, sizeof addr, "10.0.2.%d", i);
-			CHECK(auth_throttle_wait("dee", addr, 3000) == 0);
-			auth_throttle_fail("dee", addr, 3000);
+			CHECK(auth_throttle_wait("dee", addr, 1, 3000) == 0);
+			auth_throttle_fail("dee", addr, 1, 3000);
 		}
-		CHECK(auth_throttle_wait("dee", "10.0.3.1", 3001) == AUTH_THROTTLE_WINDOW_S - 1);
-		CHECK(auth_throttle_wait("eve", "10.0.3.1", 3001) == 0);
+		CHECK(auth_throttle_wait("dee", "10.0.3.1", 1, 3001) == AUTH_THROTTLE_WINDOW_S - 1);
+		CHECK(auth_throttle_wait("eve", "10.0.3.1", 1, 3001) == 0);
 	}
 	TEST("auth_throttle_wait blocks an address that tries many usernames") {
 		char name[32];
 
 		for (int i = 0; i < AUTH_THROTTLE_ADDR; i++) {
 			snprintf(name, sizeof name, "user%d", i);
-			auth_throttle_fail(name, "10.0.0.9", 5000);
+			auth_throttle_fail(name, "10.0.0.9", 1, 5000);
 		}
-		CHECK(auth_throttle_wait("someone", "10.0.0.9", 5001) > 0);
-		CHECK(auth_throttle_wait("someone", "10.0.0.8", 5001) == 0);
+		CHECK(auth_throttle_wait("someone", "10.0.0.9", 1, 5001) > 0);
+		CHECK(auth_throttle_wait("someone", "10.0.0.8", 1, 5001) == 0);
 	}
 	TEST("auth_throttle_clear forgets a username's failures, there and everywhere") {
 		char addr[32];
 
 		for (int i = 0; i < AUTH_THROTTLE_USER; i++) {
 			snprintf(addr, sizeof addr, "10.0.1.%d", i % 5);
-			auth_throttle_fail("cy", addr, 9000);
+			auth_throttle_fail("cy", addr, 1, 9000);
 		}
-		CHECK(auth_throttle_wait("cy", "10.0.1.1", 9001) > 0);
-		CHECK(auth_throttle_wait("cy", "10.0.1.9", 9001) > 0);
+		CHECK(auth_throttle_wait("cy", "10.0.1.1", 1, 9001) > 0);
+		CHECK(auth_throttle_wait("cy", "10.0.1.9", 1, 9001) > 0);
 		auth_throttle_clear("cy", "10.0.1.1");
-		CHECK(auth_throttle_wait("cy", "10.0.1.1", 9001) == 0);
-		CHECK(auth_throttle_wait("cy", "10.0.1.9", 9001) == 0);
-		CHECK(auth_throttle_wait("cy", "10.0.1.2", 9001) > 0);	/* still failing there */
+		CHECK(auth_throttle_wait("cy", "10.0.1.1", 1, 9001) == 0);
+		CHECK(auth_throttle_wait("cy", "10.0.1.9", 1, 9001) == 0);
+		CHECK(auth_throttle_wait("cy", "10.0.1.2", 1, 9001) > 0);	/* still failing there */
 	}
 	TEST("auth_throttle_forget ends a username's waits at every address, and only its") {
 		for (int i = 0; i < AUTH_THROTTLE_PAIR; i++) {
-			auth_throttle_fail("fay", "10.0.4.1", 7000);
-			auth_throttle_fail("fay", "10.0.4.2", 7000);
-			auth_throttle_fail("fayola", "10.0.4.3", 7000);
+			auth_throttle_fail("fay", "10.0.4.1", 1, 7000);
+			auth_throttle_fail("fay", "10.0.4.2", 1, 7000);
+			auth_throttle_fail("fayola", "10.0.4.3", 1, 7000);
 		}
-		CHECK(auth_throttle_wait("fay", "10.0.4.1", 7001) > 0);
-		CHECK(auth_throttle_wait("fay", "10.0.4.2", 7001) > 0);
+		CHECK(auth_throttle_wait("fay", "10.0.4.1", 1, 7001) > 0);
+		CHECK(auth_throttle_wait("fay", "10.0.4.2", 1, 7001) > 0);
 		auth_throttle_forget("fay");
-		CHECK(auth_throttle_wait("fay", "10.0.4.1", 7001) == 0);
-		CHECK(auth_throttle_wait("fay", "10.0.4.2", 7001) == 0);
-		CHECK(auth_throttle_wait("fayola", "10.0.4.3", 7001) > 0);
+		CHECK(auth_throttle_wait("fay", "10.0.4.1", 1, 7001) == 0);
+		CHECK(auth_throttle_wait("fay", "10.0.4.2", 1, 7001) == 0);
+		CHECK(auth_throttle_wait("fayola", "10.0.4.3", 1, 7001) > 0);
+	}
+	TEST("a full table never forgets a locked-out pair, address or account") {
+		char name[32], addr[32];
+
+		for (int i = 0; i < AUTH_THROTTLE_PAIR; i++)
+			auth_throttle_fail("gus", "10.0.5.1", 1, 20000);
+		for (int i = 0; i < AUTH_THROTTLE_USER; i++) {
+			snprintf(addr, sizeof addr, "10.0.6.%d", i);
+			auth_throttle_fail("hal", addr, 1, 20000);
+		}
+		/* 2,200 failures from 110 addresses and as many usernames, known
+		 * and unknown: more entries than either table holds. */
+		for (int i = 0; i < 2200 * 3; i++) {
+			snprintf(name, sizeof name, "flood%d", i);
+			snprintf(addr, sizeof addr, "10.1.%d.%d", i / 20 / 250, i / 20 % 250);
+			auth_throttle_fail(name, addr, i % 2, 20001);
+		}
+		CHECK(auth_throttle_wait("gus", "10.0.5.1", 1, 20002) > 0);
+		CHECK(auth_throttle_wait("hal", "10.9.9.9", 1, 20002) > 0);
+		CHECK(auth_throttle_wait("flood0", "10.1.0.0", 0, 20002) > 0);	/* its address */
+	}
+	TEST("with the account table full, a new failure still counts against its account") {
+		char name[32];
+
+		/* The table of addresses and pairs is full from the test above;
+		 * a known account's failures are still counted, to the limit. */
+		CHECK(auth_throttle_wait("ida", "10.2.0.0", 1, 20010) == 0);
+		for (int i = 0; i < AUTH_THROTTLE_USER; i++) {
+			char addr[32];
+
+			snprintf(addr, sizeof addr, "10.2.%d.%d", i / 250, i % 250);
+			auth_throttle_fail("ida", addr, 1, 20010);
+		}
+		CHECK(auth_throttle_wait("ida", "10.3.0.1", 1, 20011) > 0);
+		/* Fill the accounts: an account with no entry then waits, as its
+		 * failures could not be counted; an unknown username does not. */
+		for (int i = 0; i < AUTH_THROTTLE_ACCOUNTS; i++) {
+			snprintf(name, sizeof name, "acct%d", i);
+			auth_throttle_fail(name, "10.4.0.1", 1, 20020);
+		}
+		CHECK(auth_throttle_wait("jo", "10.5.0.1", 1, 20021) > 0);
+		CHECK(auth_throttle_wait("jo", "10.5.0.1", 1, 20021) <= AUTH_THROTTLE_WINDOW_S);
+		CHECK(auth_throttle_wait("nobody", "10.5.0.1", 0, 20021) == 0);
+		CHECK(auth_throttle_wait("ida", "10.5.0.1", 1, 20021) > 0);
+		/* Once the window of the oldest entries ends, there is room again. */
+		CHECK(auth_throttle_wait("jo", "10.5.0.1", 1, 20000 + AUTH_THROTTLE_WINDOW_S) == 0);
 	}
 	return unit_done("auth");
 }
