@@ -441,10 +441,8 @@ post_submission(struct web_request *r)
 	rc = web_read_body(r, multipart ? API_FORM_BODY_MAX : API_JSON_BODY_MAX, &body, &len);
 	if (rc == WEB_ETOOBIG)
 		goto toobig;
-	if (rc < 0) {
-		web_error(r, 400, NULL, "The upload did not arrive whole. Try again.");
-		return 400;
-	}
+	if (rc < 0)
+		return web_body_error(r, rc, "", "The upload did not arrive whole. Try again.");
 	if (!multipart && (status = web_parse_json(r, body, len, &doc)) != 0)
 		goto done;
 	if (request_upload(ctype, body, len, doc, &up, &msg) < 0) {
@@ -914,7 +912,10 @@ handle_regrade(struct web_request *r, const char *rest)
 	if (!is_method(r, "POST"))
 		return not_allowed(r, *action ? "POST" : "GET, POST");
 	if (*action == '\0') {
-		if (web_read_body(r, API_LOGIN_BODY_MAX, &body, &len) == 0 && len > 0) {
+		if ((rc = web_read_body(r, API_LOGIN_BODY_MAX, &body, &len)) < 0)
+			return web_body_error(r, rc, "Send {} or {\"all\": true} as JSON to regrade.",
+			    "The request did not arrive whole. Try again.");
+		if (len > 0) {
 			cJSON *doc;
 			int status = web_parse_json(r, body, len, &doc);
 

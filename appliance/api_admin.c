@@ -172,10 +172,8 @@ post_roster(struct web_request *r)
 		    "Keep only the username, name and email columns.", ROSTER_FILE_MAX / 1024);
 		return 413;
 	}
-	if (rc < 0) {
-		web_error(r, 400, NULL, "The roster did not arrive whole. Try again.");
-		return 400;
-	}
+	if (rc < 0)
+		return web_body_error(r, rc, "", "The roster did not arrive whole. Try again.");
 	if ((res = calloc(1, sizeof *res)) == NULL) {
 		free(body);
 		web_error(r, 500, NULL, "The server is out of memory. Try again.");

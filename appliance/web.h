@@ -19,7 +19,23 @@
 #define WEB_THREADS_DEFAULT	384
 #define WEB_THREADS_MIN		8	/* a few browsers and the teacher */
 #define WEB_THREADS_MAX		4096
-#define WEB_REQUEST_TIMEOUT_MS	"10000"
+#define WEB_REQUEST_TIMEOUT_MS	"10000"	/* headers; and each read of a body */
+/* A whole body must arrive within this, or the connection is cut (408): a
+ * read timeout bounds each read only, and a client sending a byte every few
+ * seconds would hold its thread for ever. */
+#define WEB_BODY_SMALL_MAX	65536	/* logins and small JSON: ... */
+#define WEB_BODY_SMALL_S	10	/* ... this long */
+#define WEB_BODY_LARGE_S	60	/* uploads and rosters */
+/* Connections one address may hold at once: two browsers (Chromium and
+ * Firefox open 6 per host each) and some to spare. A connection counts from
+ * its request, or from WEB_REQUEST_GRACE_MS after it opened if its request
+ * has not arrived by then; the one over the limit is answered 503 at once,
+ * or cut, so its thread is free again. The teacher's address is no
+ * exception. */
+#define WEB_ADDRESS_CONNS	16
+#define WEB_REQUEST_GRACE_MS	1000
+#define WEB_GUARD_TICK_MS	100	/* cuts are batched this often at most */
+#define WEB_FD_SCAN_MAX		65536	/* descriptors tried without /proc */
 #define WEB_LISTEN_BACKLOG	"1024"	/* a burst of connections waits, not refused */
 #define WEB_COOKIE		"markbook_session"
 #define WEB_FIELD_MAX		256	/* a form field that is not the notebook */
@@ -48,6 +64,7 @@ struct web_request {
 	char token_hash[AUTH_TOKEN_HEX + 1];
 	const char *csp;		/* replaces the Content-Security-Policy, or NULL */
 	const char *cache;		/* replaces "Cache-Control: no-store", or NULL */
+	int body_deadline_s;		/* web_read_body()'s, for its 408 */
 };
 
 struct web;
@@ -84,12 +101,20 @@ void web_error(struct web_request *r, int status, const char *extra, const char 
     __attribute__((format(printf, 4, 5)));
 
 #define WEB_ETOOBIG	(-2)
+#define WEB_ELATE	(-3)
 
 /* Read the request body, refusing more than `max` bytes: from the declared
  * length before reading, and by counting while reading (chunked uploads
- * declare none). Returns 0 with a NUL-terminated buffer the caller frees,
- * WEB_ETOOBIG, or -1 when the client went away. */
+ * declare none). The whole body must arrive within WEB_BODY_SMALL_S seconds
+ * (`max` up to WEB_BODY_SMALL_MAX) or WEB_BODY_LARGE_S; then the connection
+ * is cut. Returns 0 with a NUL-terminated buffer the caller frees,
+ * WEB_ETOOBIG, WEB_ELATE, or -1 when the client went away. */
 int web_read_body(struct web_request *r, size_t max, char **body, size_t *len);
+
+/* Reply to a web_read_body() that returned `rc` (not 0): 413 and `too_big`,
+ * 408 and a sentence for a body that came too slowly, 400 and `incomplete`.
+ * Returns the status sent. */
+int web_body_error(struct web_request *r, int rc, const char *too_big, const char *incomplete);
 
 /* The same for a body that must be JSON: a Content-Type other than
  * application/json is refused with 415 and the sentence `not_json`, a body

@@ -4,7 +4,9 @@
  *     build/bench-load --port P --password PW --slug SLUG --source FILE
  *         --window SECONDS USERNAME...
  *
- * Each student logs in to markbook on 127.0.0.1:P, opens the page (GET /,
+ * Each student logs in to markbook on 127.0.0.1:P from a loopback address of
+ * its own (127.0.1.1, 127.0.1.2, ...: a computer each, as markbook holds one
+ * address to a few connections at once), opens the page (GET /,
  * /api/exercises, /exercises/SLUG.py), uploads FILE for SLUG at a moment
  * drawn from [0, SECONDS), follows the submission once a second as
  * static/student.js does until it is graded, and reloads the exercise list.
@@ -73,6 +75,7 @@ struct load {
 
 struct student {
 	struct load *load;
+	struct sockaddr_in source;	/* its own computer's address */
 	const char *name;
 	pthread_t thread;
 	unsigned seed;
@@ -298,6 +301,12 @@ load_request(struct student *s, const char *method, const char *path, const char
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0 ||
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) {
 		load_fail(s, "%s %s: socket: %s", method, path, strerror(errno));
+		goto fail;
+	}
+	/* The port is chosen at connect(), so a burst does not run out of them. */
+	if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) < 0 ||
+	    bind(fd, (const struct sockaddr *)&s->source, sizeof s->source) < 0) {
+		load_fail(s, "%s %s: bind: %s", method, path, strerror(errno));
 		goto fail;
 	}
 	if (connect(fd, (const struct sockaddr *)&s->load->addr, sizeof s->load->addr) < 0) {
@@ -638,6 +647,8 @@ main(int argc, char **argv)
 	load.upload_len = strlen(load.upload);
 	for (i = 0; i < n; i++) {
 		students[i].load = &load;
+		students[i].source.sin_family = AF_INET;
+		students[i].source.sin_addr.s_addr = htonl(0x7f000101u + (uint32_t)i);
 		students[i].name = argv[optind + (int)i];
 		students[i].seed = (unsigned)time(NULL) ^ (unsigned)getpid() ^
 		    (unsigned)(i * 2654435761u);
