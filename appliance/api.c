@@ -320,6 +320,13 @@ exercise_row(const struct store_exercise *e, void *arg)
 	} else
 		cJSON_AddNullToObject(o, "late");
 	if (is_teacher(l->r)) {
+		if (qe && qe->loaded) {
+			int shared = qe->ex.isolation == COURSE_ISOLATION_SHARED;
+
+			cJSON_AddStringToObject(o, "isolation", shared ? "shared" : "process");
+			if (shared)
+				cJSON_AddStringToObject(o, "isolation_warning", COURSE_SHARED_RISK);
+		}
 		cJSON_AddBoolToObject(o, "published", e->published && qe && qe->ready);
 		cJSON_AddStringToObject(o, "problem", qe && qe->problem[0] ? qe->problem :
 		    e->problem);
@@ -1099,6 +1106,23 @@ get_gradebook(struct web_request *r, int as_csv)
 	return 200;
 }
 
+/* The exercises graded in `shared` isolation, and what that risks, for the
+ * teacher's health page: {"shared_exercises": [slug...], "shared_warning"}. */
+static void
+add_shared(cJSON *o, const struct queue_set *course)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "shared_exercises");
+
+	for (size_t i = 0; i < course->n; i++) {
+		const struct queue_exercise *qe = &course->exercises[i];
+
+		if (qe->loaded && qe->ex.isolation == COURSE_ISOLATION_SHARED)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(qe->ex.slug));
+	}
+	if (cJSON_GetArraySize(arr) > 0)
+		cJSON_AddStringToObject(o, "shared_warning", COURSE_SHARED_RISK);
+}
+
 static int
 get_health(struct web_request *r)
 {
@@ -1125,6 +1149,7 @@ get_health(struct web_request *r)
 			    (double)vfs.f_bavail * (double)vfs.f_frsize);
 		if (store_size(r->store, &size) == STORE_OK)
 			cJSON_AddNumberToObject(o, "db_size_bytes", (double)size);
+		add_shared(o, queue_course(q));
 	}
 	web_reply_json(r, 200, o);
 	return 200;

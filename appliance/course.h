@@ -32,6 +32,14 @@ enum course_isolation {
 	COURSE_ISOLATION_SHARED,	/* one Python process: tests get real objects */
 };
 
+/* What the teacher is told wherever a `shared` exercise is listed (markbook
+ * check, the exercise list, the health page): no check can make one process
+ * trustworthy, so a determined submission can score what it likes. */
+#define COURSE_SHARED_RISK	"Isolation \"shared\": students can fake their results " \
+	"in this exercise, as their notebook runs in the same Python process as the " \
+	"hidden tests; use it only where the tests need the notebook's real objects (a " \
+	"figure, an instance of the student's class), and check surprising scores."
+
 struct exercise {
 	char slug[COURSE_SLUG_MAX + 1];
 	char *title;

@@ -466,6 +466,8 @@ cmd_check(int argc, char **argv)
 			print_check(ex->slug, &verdict);
 			failed += !verdict.ok;
 		}
+		if (ex->isolation == COURSE_ISOLATION_SHARED && ex->slug[0])
+			printf("    warning: %s\n", COURSE_SHARED_RISK);
 		fflush(stdout);
 		grader_check_free(&verdict);
 		grader_free(&g);

@@ -357,12 +357,19 @@ function reloadNode(gen) {
   return h("p", {}, button, " ", status);
 }
 
+// An exercise graded in `shared` isolation, with the server's sentence on
+// what that risks.
+function sharedNode(warning) {
+  return h("p", { class: "shared" }, h("span", { class: "badge busy" }, "shared"), " ", warning);
+}
+
 MB.page("exercises", { role: "teacher", nav: "Exercises", order: 30 }, async (view, _a, _q, gen) => {
   const list = await api("/api/exercises");
   if (!current(gen)) return;
   view.append(h("h1", {}, "Exercises"), reloadNode(gen));
   const rows = list.map((e) => h("tr", { class: e.published ? "" : "unpublished" },
-    h("th", { scope: "row" }, e.title || e.slug, h("br", {}), h("code", { class: "muted" }, e.slug)),
+    h("th", { scope: "row" }, e.title || e.slug, h("br", {}), h("code", { class: "muted" }, e.slug),
+      e.isolation === "shared" ? sharedNode(e.isolation_warning) : null),
     h("td", { "data-label": "Published" }, e.published
       ? h("span", { class: "badge pass" }, "published")
       : h("span", { class: "badge fail" }, "not published"),
@@ -443,5 +450,8 @@ MB.page("health", { role: "teacher", nav: "Health", order: 40 }, async (view, _a
     h("dt", {}, "Disk space left"), h("dd", { class: hl.disk_free_bytes !== undefined && hl.disk_free_bytes < 1024 ** 3 ? "error" : "" },
       hl.disk_free_bytes !== undefined ? fmtBytes(hl.disk_free_bytes) : "–"),
     h("dt", {}, "Graders"), h("dd", {}, `${hl.grading} of ${hl.workers} busy`),
-    h("dt", {}, "Waiting to be graded"), h("dd", {}, String(hl.queue_length))));
+    h("dt", {}, "Waiting to be graded"), h("dd", {}, String(hl.queue_length)),
+    h("dt", {}, "Shared isolation"), h("dd", { id: "health-shared" }, hl.shared_exercises && hl.shared_exercises.length
+      ? [hl.shared_exercises.flatMap((slug, i) => [i ? ", " : null, h("code", {}, slug)]), sharedNode(hl.shared_warning)]
+      : "none: every exercise runs the notebook and the tests in sandboxes of their own")));
 });
