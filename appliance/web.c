@@ -76,6 +76,7 @@ struct web {
 	struct web_addr *addrs;
 };
 
+/* On every response: no script but ours, never framed, no MIME sniffing. */
 static const char default_csp[] =
     "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -251,13 +252,13 @@ addr_count(struct web *w, struct in_addr addr, int delta)
 static int
 slot_count(struct web *w, struct web_slot *slot, const struct mg_request_info *ri)
 {
+	unsigned n;
+
 	if (!slot->counted && conn_ends(ri, &slot->peer, &slot->local_port) == 0 &&
-	    addr_count(w, slot->peer.sin_addr, 1) > 0) {
+	    (n = addr_count(w, slot->peer.sin_addr, 1)) > 0) {
 		slot->counted = 1;
 		slot->addr = slot->peer.sin_addr;
-		for (unsigned i = 0; i < w->threads; i++)
-			if (w->addrs[i].conns > 0 && w->addrs[i].addr.s_addr == slot->addr.s_addr)
-				slot->refused = w->addrs[i].conns > WEB_ADDRESS_CONNS;
+		slot->refused = n > WEB_ADDRESS_CONNS;
 	}
 	return slot->refused;
 }
