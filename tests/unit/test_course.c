@@ -136,6 +136,18 @@ main(void)
 		EXPECT_ERROR("invalid JSON near line 4");
 	}
 	fresh_course();
+	TEST("course_load_exercise refuses an exercise.json nested more than 64 deep") {
+		char text[2200];
+		size_t n = (size_t)snprintf(text, sizeof text, "{\"title\": \"One\", \"phase\": 1, "
+		    "\"max_points\": 10, \"late\": ");
+
+		memset(text + n, '[', 1000);
+		memset(text + n + 1000, ']', 1000);
+		strcpy(text + n + 2000, "}");
+		put("exercises/ex1/exercise.json", text);
+		EXPECT_ERROR("exercises/ex1/exercise.json: nested more than 64 levels deep");
+	}
+	fresh_course();
 	TEST("course_load_exercise refuses a missing or wrong title, phase and points") {
 		put("exercises/ex1/exercise.json", "{\"phase\": 1, \"max_points\": 10}");
 		EXPECT_ERROR("\"title\" is required");
