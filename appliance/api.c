@@ -1123,6 +1123,25 @@ add_shared(cJSON *o, const struct queue_set *course)
 		cJSON_AddStringToObject(o, "shared_warning", COURSE_SHARED_RISK);
 }
 
+/* What bounds a submission on this machine (SECURITY.md), for the teacher:
+ * `limits` with `cgroup` ("v1", "v2" or "none"), `files` ("tmpfs" or
+ * "measured"), `bounded` (false when a total is not) and `message`. */
+static void
+health_limits(cJSON *o)
+{
+	const struct sandbox_host *h = sandbox_host();
+	cJSON *l = cJSON_AddObjectToObject(o, "limits");
+	char text[2048];
+	int weak;
+
+	sandbox_describe(text, sizeof text, &weak);
+	cJSON_AddStringToObject(l, "cgroup", h->cgroup == SANDBOX_CGROUP_V1 ? "v1" :
+	    h->cgroup == SANDBOX_CGROUP_V2 ? "v2" : "none");
+	cJSON_AddStringToObject(l, "files", h->tmpfs ? "tmpfs" : "measured");
+	cJSON_AddBoolToObject(l, "bounded", !weak);
+	cJSON_AddStringToObject(l, "message", text);
+}
+
 static int
 get_health(struct web_request *r)
 {
@@ -1144,6 +1163,7 @@ get_health(struct web_request *r)
 		long long size;
 
 		cJSON_AddStringToObject(o, "sandbox_message", why);
+		health_limits(o);
 		if (statvfs(q->db_dir, &vfs) == 0)
 			cJSON_AddNumberToObject(o, "disk_free_bytes",
 			    (double)vfs.f_bavail * (double)vfs.f_frsize);

@@ -30,6 +30,7 @@ static const char *const mode_names[] = { "collect", "run", "notebook" };
 /* One sandbox of a run: its staging folder and what came back. */
 struct side {
 	char dir[1024];		/* the staging folder; short enough to join */
+	struct sandbox_home home;	/* how it was made (sandbox_home_make) */
 	char nonce[2 * NONCE_BYTES + 2];
 	char done[2 * NONCE_BYTES + 40];	/* how its end record begins */
 	struct sandbox_result sb;
@@ -55,7 +56,8 @@ unstarted_in_limited_run(const struct run *run, const struct side *side)
 	char why[160];
 
 	return run->isolated && side->sb.report_len == 0 &&
-	    (run->tests.sb.end == SANDBOX_DISK_FULL || run->tests.sb.end == SANDBOX_TIMED_OUT) &&
+	    (run->tests.sb.end == SANDBOX_DISK_FULL || run->tests.sb.end == SANDBOX_TIMED_OUT ||
+	    run->tests.sb.end == SANDBOX_MEMORY_FULL) &&
 	    report_sandbox_ok(&other->report, why, sizeof why);
 }
 
@@ -135,12 +137,8 @@ stage(const struct grader *g, int what, const char *source, size_t len,
 	char from[PATH_MAX], to[PATH_MAX];
 	size_t i;
 
-	if (snprintf(run->dir, sizeof run->dir, "%s/markbook-XXXXXX", g->stage_root) >=
-	    (int)sizeof run->dir || mkdtemp(run->dir) == NULL) {
-		run->dir[0] = '\0';
-		return msg_fail(err, errlen, "Cannot create a staging folder in %s: %s.",
-		    g->stage_root, strerror(errno));
-	}
+	if (sandbox_home_make(&run->home, &g->id, run->dir, sizeof run->dir, err, errlen) < 0)
+		return -1;
 	if ((what & STAGE_SUBMISSION) && write_in(run->dir, "submission.py", source, len) < 0)
 		goto fail;
 	for (i = 0; i < ex->n_data_files; i++) {
@@ -180,13 +178,11 @@ stage(const struct grader *g, int what, const char *source, size_t len,
 	}
 	if (stage_harness(run->dir) < 0)
 		goto fail;
-	snprintf(to, sizeof to, "%s/.tmp", run->dir);
-	if (mkdir(to, 0700) < 0)
-		goto fail;
-	/* The home folder and its .tmp belong to the sandbox user; what markbook
-	 * staged stays root's and read-only (firejail also mounts it so). */
-	if (g->id.drop && (chown(run->dir, g->id.uid, g->id.gid) < 0 ||
-	    chown(to, g->id.uid, g->id.gid) < 0))
+	/* The home folder (sandbox_home_make) and its .tmp belong to the
+	 * sandbox user; what markbook staged stays root's and read-only (firejail
+	 * also mounts it so). */
+	if (mkdirat(run->home.fd, ".tmp", 0700) < 0 || (g->id.drop &&
+	    fchownat(run->home.fd, ".tmp", g->id.uid, g->id.gid, AT_SYMLINK_NOFOLLOW) < 0))
 		goto fail;
 	return 0;
 fail:
@@ -197,8 +193,7 @@ fail:
 static void
 side_free(struct side *side)
 {
-	if (side->dir[0])
-		fs_remove_tree(side->dir);
+	sandbox_home_remove(&side->home, side->dir);
 	sandbox_result_free(&side->sb);
 	report_free(&side->report);
 }
@@ -216,27 +211,24 @@ static int
 prepare_side(const struct grader *g, int what, const char *source, size_t len,
     struct side *side, struct sandbox_job *job, char *err, size_t errlen)
 {
-	unsigned long long staged = 0;
-	unsigned long entries = 0;
-
 	if (make_nonce(side->nonce) < 0)
 		return msg_fail(err, errlen, "No randomness for the report key: %s.",
 		    strerror(errno));
-	if (stage(g, what, source, len, side, err, errlen) < 0)
+	if (stage(g, what, source, len, side, err, errlen) < 0 ||
+	    sandbox_home_limit(&side->home, side->dir, GRADER_WRITE_MB, GRADER_ENTRIES_MAX, err,
+	    errlen) < 0)
 		return -1;
-	fs_tree_usage(side->dir, &staged, &entries);
 	/* The harness's end record begins so (CONTRIBUTING.md); once markbook
 	 * reads it, the run is over, whatever the notebook left running. */
 	snprintf(side->done, sizeof side->done, "{\"nonce\":\"%.*s\",\"kind\":\"end\"",
 	    2 * NONCE_BYTES, side->nonce);
 	job->dir = side->dir;
+	job->home = &side->home;
 	job->secret = side->nonce;
 	job->done = side->done;
 	job->limits.wall_s = g->ex->timeout_s;
 	job->limits.memory_mb = g->ex->memory_mb;
 	job->limits.file_mb = GRADER_FILE_MB;
-	job->limits.disk_mb = (unsigned)(staged >> 20) + GRADER_WRITE_MB;
-	job->limits.max_entries = (unsigned)entries + GRADER_ENTRIES_MAX;
 	job->limits.nofile = GRADER_NOFILE;
 	job->limits.nproc = GRADER_NPROC;
 	return 0;
@@ -585,7 +577,6 @@ int
 grader_init(struct grader *g, const struct exercise *ex, const char *course_dir,
     const char *private_dir, char *err, size_t errlen)
 {
-	const char *tmp = getenv("TMPDIR");
 	char why[1024], cache[PATH_MAX];
 	struct run run;
 	int have_cache;
@@ -599,11 +590,6 @@ grader_init(struct grader *g, const struct exercise *ex, const char *course_dir,
 	if (private_dir && (realpath(private_dir, g->private_dir) == NULL ||
 	    strcmp(g->private_dir, "/") == 0 || strcmp(g->private_dir, "/tmp") == 0))
 		g->private_dir[0] = '\0';
-	if (tmp == NULL || *tmp != '/')
-		tmp = "/tmp";
-	if (realpath(tmp, g->stage_root) == NULL)
-		return msg_fail(err, errlen, "The folder for staging submissions, %s: %s.", tmp,
-		    strerror(errno));
 	if (sandbox_identity(&g->id, err, errlen) < 0)
 		return -1;
 	memset(&run, 0, sizeof run);
@@ -671,7 +657,6 @@ grader_selftest(char *why, size_t whylen)
 	const char *argv[] = { GRADER_PYTHON, "-I", "-B", ".markbook/run.py", "selftest",
 		"--test-timeout", "1", NULL };
 	const char *env[] = { "PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL };
-	const char *tmp = getenv("TMPDIR");
 	struct exercise ex = { .timeout_s = 30, .memory_mb = 256 };
 	struct sandbox_job job = { 0 };
 	struct grader g = { .ex = &ex };
@@ -680,8 +665,6 @@ grader_selftest(char *why, size_t whylen)
 	int ok = 0;
 
 	memset(&side, 0, sizeof side);
-	if (tmp == NULL || *tmp != '/' || realpath(tmp, g.stage_root) == NULL)
-		snprintf(g.stage_root, sizeof g.stage_root, "/tmp");
 	if (sandbox_identity(&g.id, why, whylen) < 0)
 		return 0;
 	if (prepare_side(&g, 0, NULL, 0, &side, &job, err, sizeof err) < 0 ||
@@ -798,6 +781,10 @@ explain(const struct grader *g, const struct run *run, struct grade_result *res)
 		return set_message(res, "The notebook wrote more than %d MiB of files (or more "
 		    "than %d files); grading was stopped. Tests that had not finished score 0.",
 		    GRADER_WRITE_MB, GRADER_ENTRIES_MAX);
+	if (sb->end == SANDBOX_MEMORY_FULL)
+		return set_message(res, "The notebook used more than %u MB of memory (all its "
+		    "processes together), so grading was stopped. Tests that had not finished "
+		    "score 0.", g->ex->memory_mb);
 	if (sb->end == SANDBOX_TIMED_OUT)
 		return set_message(res, r->has_load ? "Time limit: grading stopped after %u s. "
 		    "Tests that had not finished score 0." : "Time limit: the notebook was still "
@@ -882,6 +869,8 @@ grader_grade(const struct grader *g, const char *source, size_t len,
 		not_run = "did not finish before the time limit";
 	else if (run.tests.sb.end == SANDBOX_DISK_FULL)
 		not_run = "did not finish: the notebook wrote too much";
+	else if (run.tests.sb.end == SANDBOX_MEMORY_FULL)
+		not_run = "did not finish: the notebook used too much memory";
 	if (explain(g, &run, res) < 0 || fill_tests(g, &run, res, not_run) < 0)
 		goto oom;
 	rc = 0;

@@ -68,7 +68,6 @@ struct grader {
 	struct sandbox_identity id;
 	char course_dir[PATH_MAX];	/* absolute; hidden inside the sandbox */
 	char private_dir[PATH_MAX];	/* absolute or ""; hidden inside the sandbox */
-	char stage_root[PATH_MAX];	/* where staging folders are made */
 	struct test_plan plan;
 };
 

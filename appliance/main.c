@@ -93,6 +93,20 @@ struct batch {
 	pthread_mutex_t lock;
 };
 
+/* Say what bounds a submission's memory, processes and files on this
+ * machine (sandbox_describe): always when `always`, otherwise only when a
+ * total is not bounded. */
+static void
+print_limits(FILE *f, int always)
+{
+	char text[2048];
+	int weak;
+
+	sandbox_describe(text, sizeof text, &weak);
+	if (always || weak)
+		fputs(text, f);
+}
+
 static void
 grade_file(const struct grader *g, const char *file, struct grade_result *res)
 {
@@ -336,6 +350,7 @@ cmd_grade(int argc, char **argv)
 		rc = init == GRADER_ECOURSE ? EXIT_USAGE : EXIT_SYSTEM;
 		goto out;
 	}
+	print_limits(stderr, 0);
 	memset(&b, 0, sizeof b);
 	b.g = &g;
 	b.files = argv + optind;
@@ -429,6 +444,7 @@ cmd_check(int argc, char **argv)
 		course = optarg;
 	}
 	memset(&all, 0, sizeof all);
+	print_limits(stdout, 0);
 	/* The named exercises, or every folder under exercises/. */
 	if (optind == argc && course_load(course, &all, err, sizeof err) < 0) {
 		fprintf(stderr, "markbook: %s\n", term_safe(err));
@@ -1041,6 +1057,7 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	queue_print_course(q.set, 0);
+	print_limits(stdout, 1);
 	if (!q.sandbox_ok)
 		printf("The sandbox does not work, so nothing can be graded: %s\n",
 		    term_safe(q.sandbox_message));
@@ -1091,11 +1108,13 @@ out:
 int
 main(int argc, char **argv)
 {
+	char err[512];
+
 	/* A reader that goes away (markbook grade ... | head) should end us
 	 * quietly; the sandbox child resets this before exec. */
 	signal(SIGPIPE, SIG_DFL);
-	if (sandbox_init() < 0) {
-		perror("markbook: prctl");
+	if (sandbox_init(err, sizeof err) < 0) {
+		fprintf(stderr, "markbook: %s\n", err);
 		return EXIT_SYSTEM;
 	}
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {

@@ -1,3 +1,5 @@
+#include <fcntl.h>
+#include <mqueue.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,44 +39,62 @@ job_in(const char *dir, const char *const *cmd)
 	job.limits.wall_s = 10;
 	job.limits.memory_mb = 256;
 	job.limits.file_mb = 4;
-	job.limits.disk_mb = 8;
-	job.limits.max_entries = 100;
 	job.limits.nofile = 64;
 	job.limits.nproc = 32;
 	return job;
 }
 
-/* A fresh folder the sandbox identity owns, as the grader makes them. */
-static char *
-home_for(const struct sandbox_identity *id)
-{
-	char *dir = strdup("/tmp/markbook-unit-XXXXXX");
+/* A home as the grader makes them: 8 MiB and 100 entries to write. */
+struct home {
+	struct sandbox_home h;
+	char path[1024];
+};
 
-	if (mkdtemp(dir) == NULL || (id->drop && chown(dir, id->uid, id->gid) < 0))
-		return NULL;
-	return dir;
+static int
+home_for(const struct sandbox_identity *id, struct home *home)
+{
+	char err[256];
+
+	if (sandbox_home_make(&home->h, id, home->path, sizeof home->path, err,
+	    sizeof err) < 0 || sandbox_home_limit(&home->h, home->path, 8, 100, err,
+	    sizeof err) < 0) {
+		fprintf(stderr, "sandbox_home: %s\n", err);
+		sandbox_home_remove(&home->h, home->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Run `code` in a fresh home with `memory_mb`. */
+static int
+run_py_in(const struct sandbox_identity *id, const char *code, unsigned wall_s,
+    unsigned memory_mb, const char *secret, struct sandbox_result *res)
+{
+	const char *cmd[] = { "/usr/bin/python3", "-I", "-c", code, NULL };
+	char err[256];
+	struct sandbox_job job;
+	struct home home;
+	int rc;
+
+	if (home_for(id, &home) < 0)
+		return -1;
+	job = job_in(home.path, cmd);
+	job.home = &home.h;
+	job.limits.wall_s = wall_s;
+	job.limits.memory_mb = memory_mb;
+	job.secret = secret;
+	rc = sandbox_run(&job, id, res, err, sizeof err);
+	if (rc < 0)
+		fprintf(stderr, "sandbox_run: %s\n", err);
+	sandbox_home_remove(&home.h, home.path);
+	return rc;
 }
 
 static int
 run_py(const struct sandbox_identity *id, const char *code, unsigned wall_s,
     const char *secret, struct sandbox_result *res)
 {
-	const char *cmd[] = { "/usr/bin/python3", "-I", "-c", code, NULL };
-	char err[256], *dir = home_for(id);
-	struct sandbox_job job;
-	int rc;
-
-	if (dir == NULL)
-		return -1;
-	job = job_in(dir, cmd);
-	job.limits.wall_s = wall_s;
-	job.secret = secret;
-	rc = sandbox_run(&job, id, res, err, sizeof err);
-	if (rc < 0)
-		fprintf(stderr, "sandbox_run: %s\n", err);
-	fs_remove_tree(dir);
-	free(dir);
-	return rc;
+	return run_py_in(id, code, wall_s, 256, secret, res);
 }
 
 int
@@ -99,15 +119,16 @@ main(void)
 		CHECK(has(argv, "--net=none") && has(argv, "--nonewprivs") && has(argv, "--seccomp"));
 		CHECK(has(argv, "--caps.drop=all") && has(argv, "--noroot"));
 		CHECK(has(argv, "--private=/tmp/stage") && has(argv, "--private-tmp"));
-		CHECK(has(argv, "--read-only=/tmp") && has(argv, "--read-only=/var/tmp") &&
-		    has(argv, "--read-only=/dev/shm"));
+		CHECK(has(argv, "--private-dev") && has(argv, "--private-etc=" SANDBOX_ETC));
+		CHECK(has(argv, "--ipc-namespace"));
+		CHECK(has(argv, "--read-only=/tmp") && has(argv, "--read-only=/dev/shm"));
 		CHECK(has(argv, "--dbus-user=none") && has(argv, "--dbus-system=none"));
 		CHECK(has(argv, "--deterministic-shutdown"));
 		CHECK(has(argv, "--blacklist=/srv/course") && has(argv, "--blacklist=/root"));
 		CHECK(has(argv, "--blacklist=/home"));
 		CHECK(has(argv, "--read-only=/home/x/hidden"));
 		CHECK(has(argv, "--rlimit-as=268435456") && has(argv, "--rlimit-fsize=4194304"));
-		CHECK(has(argv, "--rlimit-nproc=32") && has(argv, "--rlimit-nofile=64"));
+		CHECK(has(argv, "--rlimit-nofile=64"));
 		CHECK(!has(argv, "--timeout"));
 	}
 	TEST("sandbox_build_argv puts the command last, unchanged") {
@@ -115,12 +136,39 @@ main(void)
 		CHECK(n >= 3 && pos(argv, "/usr/bin/python3") == n - 3);
 		CHECK(n >= 3 && strcmp(argv[n - 1], "pass") == 0 && argv[n] == NULL);
 	}
-	TEST("sandbox_build_argv keeps /home visible to a teacher running as themselves") {
-		struct sandbox_identity self = id;
+	TEST("sandbox_build_argv hides every top folder but the allow-list, one made now too") {
+		char top[] = "/markbook-unit-top-XXXXXX", flag[64];
 
-		self.drop = 0;
-		n = sandbox_build_argv(&job, &self, argv, 128, buf, sizeof buf);
-		CHECK(n > 0 && !has(argv, "--blacklist=/home"));
+		CHECK(mkdtemp(top) != NULL);
+		snprintf(flag, sizeof flag, "--blacklist=%s", top);
+		n = sandbox_build_argv(&job, &id, argv, 128, buf, sizeof buf);
+		CHECK(n > 0 && has(argv, flag));
+		rmdir(top);
+		CHECK(has(argv, "--blacklist=/srv") || access("/srv", F_OK) < 0);
+		CHECK(has(argv, "--blacklist=/opt") || access("/opt", F_OK) < 0);
+		CHECK(has(argv, "--blacklist=/mnt") || access("/mnt", F_OK) < 0);
+		CHECK(has(argv, "--blacklist=/media") || access("/media", F_OK) < 0);
+		CHECK(has(argv, "--blacklist=/var") || access("/var", F_OK) < 0);
+		CHECK(has(argv, "--blacklist=/run/lock") || access("/run/lock", F_OK) < 0);
+		CHECK(!has(argv, "--blacklist=/usr") && !has(argv, "--blacklist=/proc"));
+		CHECK(!has(argv, "--blacklist=/run") && !has(argv, "--blacklist=/run/firejail"));
+		CHECK(!has(argv, "--blacklist=/bin") && !has(argv, "--blacklist=/lib"));
+	}
+	TEST("sandbox_build_argv shows the home's top folder as the home alone") {
+		struct sandbox_identity var = id;
+
+		snprintf(var.home, sizeof var.home, "/var/lib/markbook-sandbox");
+		n = sandbox_build_argv(&job, &var, argv, 128, buf, sizeof buf);
+		CHECK(n > 0 && has(argv, "--whitelist=/var/lib/markbook-sandbox"));
+		CHECK(!has(argv, "--blacklist=/var"));
+		snprintf(var.home, sizeof var.home, "/home/teacher");
+		n = sandbox_build_argv(&job, &var, argv, 128, buf, sizeof buf);
+		/* firejail's --private leaves only this home in /home */
+		CHECK(n > 0 && !has(argv, "--blacklist=/home") && has(argv, "--blacklist=/var"));
+	}
+	TEST("sandbox_build_argv allows half the processes to all sandboxes without a cgroup") {
+		n = sandbox_build_argv(&job, &id, argv, 128, buf, sizeof buf);
+		CHECK(n > 0 && has(argv, "--rlimit-nproc=16"));
 	}
 	TEST("sandbox_build_argv refuses paths firejail would split or misread") {
 		const char *const bad[] = { "/srv/a,b", NULL };
@@ -141,7 +189,10 @@ main(void)
 	}
 
 	/* Real runs in firejail, as the grader makes them. */
-	sandbox_init();
+	if (sandbox_init(err, sizeof err) < 0) {
+		fprintf(stderr, "FAIL sandbox_init: %s\n", err);
+		return 1;
+	}
 	if (sandbox_identity(&id, err, sizeof err) < 0) {
 		fprintf(stderr, "FAIL sandbox_identity: %s\n", err);
 		unit_failed++;
@@ -239,17 +290,18 @@ main(void)
 		    "print('before', flush=True)\n"
 		    "os.write(3, b'{\"kind\":\"end\"}\\n')\n"
 		    "time.sleep(30)\n", NULL };
-		char *dir = home_for(&id);
-		struct sandbox_job j = job_in(dir, cmd);
+		struct home home;
+		struct sandbox_job j;
 
+		CHECK(home_for(&id, &home) == 0);
+		j = job_in(home.path, cmd);
 		j.done = "{\"kind\":\"end\"";
 		CHECK(sandbox_run(&j, &id, &res, err, sizeof err) == 0);
 		CHECK(res.end == SANDBOX_EXITED && res.code == 0);
 		CHECK(res.seconds < 5.0);
 		CHECK(strstr(res.output, "before") != NULL);
 		sandbox_result_free(&res);
-		fs_remove_tree(dir);
-		free(dir);
+		sandbox_home_remove(&home.h, home.path);
 	}
 	TEST("sandbox_run_pair links two sandboxes by a socket and stops the peer with the run") {
 		const char *main_cmd[] = { "/usr/bin/python3", "-I", "-c",
@@ -263,11 +315,15 @@ main(void)
 		    "s = socket.socket(fileno=5)\n"
 		    "s.sendall(s.recv(100) + b'-pong')\n"
 		    "time.sleep(60)\n", NULL };
-		char *d1 = home_for(&id), *d2 = home_for(&id), marker[256];
-		struct sandbox_job a = job_in(d1, main_cmd), b = job_in(d2, peer_cmd);
+		struct home h1, h2;
+		char marker[1100];
+		struct sandbox_job a, b;
 		struct sandbox_result ra, rb;
 
-		snprintf(marker, sizeof marker, "%s/peer-only", d2);
+		CHECK(home_for(&id, &h1) == 0 && home_for(&id, &h2) == 0);
+		a = job_in(h1.path, main_cmd);
+		b = job_in(h2.path, peer_cmd);
+		snprintf(marker, sizeof marker, "%s/peer-only", h2.path);
 		fs_write_file(marker, "x", 1, 0644);
 		a.linked = b.linked = 1;
 		CHECK(sandbox_run_pair(&a, &b, &id, &ra, &rb, err, sizeof err) == 0);
@@ -277,10 +333,100 @@ main(void)
 		CHECK(ra.seconds < 8.0);
 		sandbox_result_free(&ra);
 		sandbox_result_free(&rb);
-		fs_remove_tree(d1);
-		fs_remove_tree(d2);
-		free(d1);
-		free(d2);
+		sandbox_home_remove(&h1.h, h1.path);
+		sandbox_home_remove(&h2.h, h2.path);
+	}
+	TEST("sandbox_run sees nothing of the host outside the allow-list") {
+		/* Files planted where data is often kept, and in a top folder made
+		 * now; the sandbox lists / and tries each. */
+		static const char *const dirs[] = { "/srv", "/opt", "/var/tmp", "/mnt", "/media" };
+		char planted[6][256], top[] = "/markbook-unit-data-XXXXXX", code[4096], list[2048];
+		size_t k, used = 0;
+
+		CHECK(mkdtemp(top) != NULL && chmod(top, 0755) == 0);
+		for (k = 0; k < 6; k++) {
+			snprintf(planted[k], sizeof planted[k], "%s/markbook-unit-planted-%d",
+			    k < 5 ? dirs[k] : top, (int)getpid());
+			if (fs_write_file(planted[k], "secret", 6, 0644) < 0)
+				planted[k][0] = '\0';
+			used += (size_t)snprintf(list + used, sizeof list - used, "'%s', ", planted[k]);
+		}
+		snprintf(code, sizeof code, "import os\nseen = []\n"
+		    "for p in [%s]:\n"
+		    "    try:\n        open(p).read(); seen.append(p)\n    except OSError: pass\n"
+		    "for d in os.listdir('/'):\n"
+		    "    try:\n        n = os.listdir('/' + d)\n    except OSError: continue\n"
+		    "    print('listed', d)\n"
+		    "print('etc', sorted(os.listdir('/etc')))\n"
+		    "print('seen', seen)\n", list);
+		CHECK(run_py(&id, code, 20, NULL, &res) == 0);
+		CHECK(strstr(res.output, "seen []") != NULL);
+		CHECK(strstr(res.output, "listed usr") != NULL && strstr(res.output, "listed srv") == NULL);
+		CHECK(strstr(res.output, "listed opt") == NULL && strstr(res.output, "listed mnt") == NULL);
+		CHECK(strstr(res.output, "listed markbook-unit-data") == NULL);
+		CHECK(strstr(res.output, "'shadow'") == NULL && strstr(res.output, "'ld.so.cache'"));
+		if (strstr(res.output, "seen []") == NULL)
+			fprintf(stderr, "%s\n", res.output);
+		sandbox_result_free(&res);
+		for (k = 0; k < 6; k++)
+			if (planted[k][0])
+				unlink(planted[k]);
+		rmdir(top);
+	}
+	TEST("sandbox_run gives each sandbox IPC of its own, gone with it") {
+		char code[1024], key[32], line[256], queue[64];
+		int found = 0;
+		mqd_t q;
+		FILE *f;
+
+		/* A SysV segment and a POSIX message queue with this test's key. */
+		snprintf(key, sizeof key, "%d", 0x5a000000 + (int)getpid());
+		snprintf(code, sizeof code, "import ctypes, ctypes.util\n"
+		    "c = ctypes.CDLL(None, use_errno=True)\n"
+		    "shm = c.shmget(%s, 1 << 20, 0o1600)\n"
+		    "rt = ctypes.CDLL(ctypes.util.find_library('rt') or 'librt.so.1')\n"
+		    "q = rt.mq_open(b'/markbook-unit-%d', 0o100 | 0o2, 0o600, None)\n"
+		    "print('made', shm >= 0, q >= 0)\n", key, (int)getpid());
+		CHECK(run_py(&id, code, 20, NULL, &res) == 0);
+		CHECK(strstr(res.output, "made True True") != NULL);
+		sandbox_result_free(&res);
+		if ((f = fopen("/proc/sysvipc/shm", "r")) != NULL) {
+			while (fgets(line, sizeof line, f))
+				found |= strtol(line, NULL, 10) == strtol(key, NULL, 10);
+			fclose(f);
+		}
+		CHECK(!found);
+		snprintf(queue, sizeof queue, "/markbook-unit-%d", (int)getpid());
+		CHECK((q = mq_open(queue, O_RDONLY)) == (mqd_t)-1);
+		if (q != (mqd_t)-1) {
+			mq_close(q);
+			mq_unlink(queue);
+		}
+	}
+	TEST("sandbox_run stops a run whose processes together pass memory_mb") {
+		if (sandbox_host()->cgroup == SANDBOX_CGROUP_NONE) {
+			fprintf(stderr, "  (no control group here: %s)\n", sandbox_host()->cgroup_why);
+			continue;
+		}
+		/* Three children of 100 MiB each: each is within its address
+		 * space, together they are over 200 MB. */
+		CHECK(run_py_in(&id, "import os, time\n"
+		    "for _ in range(3):\n"
+		    "    if os.fork() == 0:\n"
+		    "        b = bytearray(100 << 20)\n"
+		    "        for i in range(0, len(b), 4096): b[i] = 1\n"
+		    "        time.sleep(60)\n"
+		    "time.sleep(60)\n", 30, 200, NULL, &res) == 0);
+		CHECK(res.end == SANDBOX_MEMORY_FULL);
+		CHECK(res.seconds < 20.0);
+		sandbox_result_free(&res);
+	}
+	TEST("sandbox_run lets an honest run use memory_mb in one process") {
+		CHECK(run_py_in(&id, "b = bytearray(120 << 20)\n"
+		    "for i in range(0, len(b), 4096): b[i] = 1\n"
+		    "print('held')\n", 30, 200, NULL, &res) == 0);
+		CHECK(res.end == SANDBOX_EXITED && strstr(res.output, "held") != NULL);
+		sandbox_result_free(&res);
 	}
 	return unit_done("sandbox");
 }
