@@ -57,6 +57,13 @@ static const char *const top_allowed[] = {
 	"proc", "sys", NULL
 };
 
+/* Folders firejail mounts over before it binds a sandbox's home: a home made
+ * below one of them cannot be found (firejail's fs_home.c: "Error opening
+ * private directory"). */
+static const char *const firejail_covers[] = {
+	"/var", "/run", "/home", "/root", "/dev", "/proc", "/sys", "/etc", NULL
+};
+
 /* What sandbox_init() found, and who may undo what it made. */
 static struct sandbox_host host;
 static pid_t host_owner;
@@ -179,6 +186,15 @@ stage_root_make(void)
 		    "submissions, %.120s: %s. Set TMPDIR to an existing folder.", tmp, strerror(errno));
 		return;
 	}
+	/* firejail mounts over these before it binds the home, which then
+	 * cannot be found: measured with /var/tmp, which it always replaces. */
+	for (const char *const *f = firejail_covers; *f; f++)
+		if (strncmp(real, *f, strlen(*f)) == 0 &&
+		    (real[strlen(*f)] == '/' || real[strlen(*f)] == '\0')) {
+			snprintf(host.stage_moved, sizeof host.stage_moved, "%.120s", real);
+			snprintf(real, sizeof real, "/tmp");
+			break;
+		}
 	sweep(real, 0);
 	if (snprintf(host.stage_root, sizeof host.stage_root, "%s/markbook-%ld-XXXXXX", real,
 	    (long)getpid()) >= (int)sizeof host.stage_root || mkdtemp(host.stage_root) == NULL)
@@ -389,6 +405,12 @@ sandbox_describe(char *out, size_t len, int *weak)
 		    "small number of processes, but a submission that starts several processes can "
 		    "use more. Run markbook as root on a machine with cgroups to bound the total.\n",
 		    host.cgroup_why);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (host.stage_moved[0] && n > 0 && (size_t)n < len)
+		n += snprintf(out + n, len - (size_t)n, "Staging: TMPDIR (%s) is where firejail "
+		    "cannot reach a sandbox's folder, so markbook stages in /tmp.\n",
+		    host.stage_moved);
 	if (n < 0 || (size_t)n >= len)
 		return;
 	if (!host.stage_root[0])

@@ -56,6 +56,8 @@ struct sandbox_host {
 	char cgroup_why[256];	/* why no control group is in force, "" */
 	char tmpfs_why[256];	/* why homes are plain folders, "" */
 	char stage_why[256];	/* why there is no stage_root, "" */
+	char stage_moved[128];	/* TMPDIR when it is where firejail cannot reach
+				 * a home, so /tmp is used instead; "" */
 };
 
 struct sandbox_limits {

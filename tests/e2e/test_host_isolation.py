@@ -1,0 +1,352 @@
+"""What a notebook does stays in its sandbox and ends with its grading (SECURITY.md, "What the
+sandbox enforces"). Each class of attack runs with the real binary next to honest notebooks,
+which must keep their full marks:
+
+- traps for what markbook does as root in the staging folder: a folder chain 2,400 deep, a
+  folder and a link to a victim outside swapped by renameat2(RENAME_EXCHANGE) in a loop, hard
+  links (tests/corpus/host/tree_traps.py), through `markbook grade` and `markbook serve`;
+- the host's files outside the allow-list: /srv, /opt, /var/tmp, /mnt, /media, a top folder
+  made by the test, a course copy under /srv, and the TMPDIR markbook stages in, set outside
+  /tmp (host_files.py);
+- inter-process objects: SysV shared memory (touched), semaphores and message queues, a POSIX
+  message queue and POSIX shared memory (ipc_leftovers.py);
+- memory across processes: three children of 300 MiB each against memory_mb 512
+  (three_children.py, on the pandas exercise);
+- and afterwards, no process, mount, file, control group or IPC object of a grading; the
+  teacher's health page says which limits are in force.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from markbook_e2e import CORPUS, sandbox_processes, sandbox_user_exists
+from server_client import ROOT, Server, make_course, student, teacher_of
+
+HOST = CORPUS / "host"
+AS_ROOT = os.geteuid() == 0 and sandbox_user_exists()
+root_only = pytest.mark.skipif(not AS_ROOT, reason="markbook isolates the host as root only")
+
+IPC_KEYS = [0x4D420000 + i for i in (0, 1, 2, 3, 8, 9)]  # ipc_leftovers.py's KEY + ...
+IPC_NAME = "markbook-ipc-leftover"
+
+
+def expected_cgroup() -> str:
+    """The control groups markbook should find here, found independently of it: the unified
+    hierarchy when its top offers memory and pids, else v1 memory and pids hierarchies."""
+    if not AS_ROOT:
+        return "none"
+    v1: set[str] = set()
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        before, after = line.split(" - ", 1)
+        fstype, _, options = after.split()[:3]
+        if fstype == "cgroup2":
+            ctl = (Path(before.split()[4]) / "cgroup.controllers").read_text().split()
+            if "memory" in ctl and "pids" in ctl:
+                return "v2"
+        elif fstype == "cgroup":
+            v1.update(options.split(","))
+    return "v1" if {"memory", "pids"} <= v1 else "none"
+
+
+def cgroups_of(pid: int) -> list[str]:
+    """Control groups markbook process `pid` made for its sandboxes and has not removed
+    (sandbox.c names them markbook-PID-N, beside or below markbook's own)."""
+    mounts = {}
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        before, after = line.split(" - ", 1)
+        fstype, _, options = after.split()[:3]
+        if fstype in ("cgroup", "cgroup2"):
+            mounts[before.split()[4]] = (fstype, options)
+    places = [Path(m) / "markbook" for m, (t, _) in mounts.items() if t == "cgroup2"]
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for m, (t, options) in mounts.items():
+            if t == "cgroup" and controllers and set(controllers.split(",")) <= set(
+                    options.split(",")):
+                places.append(Path(m + path))
+    return sorted(str(p / name) for p in places if p.is_dir()
+                  for name in os.listdir(p) if name.startswith(f"markbook-{pid}-"))
+
+
+def leaked_processes(tmpdirs: list[Path]) -> list[str]:
+    """Processes of the sandbox user that our gradings left. Where control groups are in
+    force every sandbox process lives in one named markbook-PID-N until it is gone, which
+    tells ours from those of other markbook runs on the machine (a developer's, a build of
+    another branch); elsewhere, markbook_e2e's attribution by TMPDIR."""
+    if expected_cgroup() == "none":
+        return sandbox_processes(tmpdirs)
+    ours = []
+    for line in sandbox_processes():
+        try:
+            groups = Path(f"/proc/{line.split()[0]}/cgroup").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        if "/markbook-" in groups:
+            ours.append(line)
+    return ours
+
+
+def ipc_left() -> list[str]:
+    """ipc_leftovers.py's objects that exist on the host: SysV ones by key, the POSIX message
+    queue (seen through an mqueue mount of the host's IPC namespace) and shared memory."""
+    left = []
+    for kind in ("shm", "sem", "msg"):
+        for line in Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]:
+            if int(line.split()[0]) in IPC_KEYS:
+                left.append(f"SysV {kind}: {line.strip()}")
+    mnt = Path(tempfile.mkdtemp(prefix="mbe2e-mqueue-"))
+    try:
+        if subprocess.run(["mount", "-t", "mqueue", "mqueue", str(mnt)]).returncode == 0:
+            try:
+                left += [f"POSIX mqueue {n}" for n in os.listdir(mnt) if n == IPC_NAME]
+            finally:
+                subprocess.run(["umount", str(mnt)], check=True)
+    finally:
+        mnt.rmdir()
+    if Path("/dev/shm", IPC_NAME).exists():
+        left.append(f"/dev/shm/{IPC_NAME}")
+    return left
+
+
+def remove_ipc_leftovers() -> None:
+    """What an earlier failed session left would fail this one for nothing."""
+    for kind, flag in (("shm", "-M"), ("sem", "-S"), ("msg", "-Q")):
+        for key in IPC_KEYS:
+            subprocess.run(["ipcrm", flag, str(key)], capture_output=True)
+    Path("/dev/shm", IPC_NAME).unlink(missing_ok=True)
+
+
+def victim_state(victim: Path) -> tuple:
+    """Mode, owner and content of the victim folder and its file, to compare after."""
+    folder, file = victim.stat(), (victim / "keep-me.txt").stat()
+    return (folder.st_mode, folder.st_uid, folder.st_gid, file.st_mode, file.st_uid,
+            file.st_gid, (victim / "keep-me.txt").read_bytes())
+
+
+def hostile(name: str, **lines: str) -> bytes:
+    """tests/corpus/host/`name` with its template lines (NAME = "...") set."""
+    text = (HOST / name).read_text()
+    for key, value in lines.items():
+        text, n = re.subn(rf'(?m)^(\s*){key} = ".*?"', rf'\g<1>{key} = "{value}"', text)
+        assert n == 1, (name, key)
+    return text.encode()
+
+
+def graded(run) -> dict[str, dict]:
+    assert run.returncode == 0, run.describe()
+    return run.by_name()
+
+
+def full_marks(results: dict[str, dict], names: list[str], points: int) -> None:
+    for name in names:
+        r = results[name]
+        assert (r["status"], r["score"]) == ("done", points), (name, r)
+
+
+@root_only
+def test_traps_in_the_staging_folder_leave_the_host_as_it_was(world):
+    """A 2,400-deep folder chain, a folder and a link to the victim swapped in a loop, hard
+    links: `markbook grade` neither crashes nor touches the victim's mode, owner or content,
+    and grades the trap and the honest notebooks beside it 10/10."""
+    before = victim_state(world.victim)
+    folder = world.submissions / "traps"
+    folder.mkdir(exist_ok=True)
+    (folder / "tree_traps.py").write_bytes(hostile("tree_traps.py", VICTIM=str(world.victim)))
+    files = [folder / "tree_traps.py", world.submission("cp1-functions", "correct.py", "traps"),
+             world.submission("cp1-functions", "plain.py", "traps")]
+    run = world.grade("cp1-functions", files, jobs=2)
+    full_marks(graded(run), ["tree_traps.py", "correct.py", "plain.py"], 10)
+    assert victim_state(world.victim) == before
+    assert list(run.tmpdir.iterdir()) == [], "the staging root outlived markbook grade"
+    assert leaked_processes(world.tmpdirs) == []
+
+
+@root_only
+@pytest.mark.parametrize("stage_parent", ["/var/tmp", "/srv"])
+def test_host_files_outside_the_allow_list_are_unseen(world, stage_parent):
+    """Files planted in /srv, /opt, /var/tmp, /mnt, /media and a top folder made now, a copy
+    of the course (hidden tests, solution.py) under /srv, and the folder markbook stages in
+    (TMPDIR outside /tmp): the notebook finds none of them, and scores 10/10 with nothing in
+    its output, next to an honest notebook."""
+    token = secrets.token_hex(6)
+    canary = f"mbe2e-host-canary-{token}"
+    planted: list[Path] = []
+    top = Path(f"/data-xyz-{token}")
+    course = Path(f"/srv/mbe2e-course-{token}")
+    stage = Path(tempfile.mkdtemp(prefix="mbe2e-stage-", dir=stage_parent))
+    stage.chmod(0o711)  # the sandbox user passes through to its home, as under /tmp
+    try:
+        top.mkdir(mode=0o755)
+        for parent in ("/srv", "/opt", "/var/tmp", "/mnt", "/media", str(top)):
+            if not Path(parent).is_dir():
+                continue
+            folder = Path(parent) / f"mbe2e-host-{token}"
+            folder.mkdir(mode=0o755)
+            (folder / "notes.txt").write_text(canary + "\n")
+            (folder / "notes.txt").chmod(0o644)
+            planted.append(folder)
+        shutil.copytree(world.course, course)
+        for path in [course, *course.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        folder = world.submissions / f"host-{stage_parent.strip('/').replace('/', '-')}"
+        folder.mkdir(exist_ok=True)
+        (folder / "host_files.py").write_bytes(
+            hostile("host_files.py", COURSE=str(course), STAGE=str(stage)))
+        files = [folder / "host_files.py",
+                 world.submission("cp1-functions", "correct.py", folder.name)]
+        run = world.run(["grade", "--course", str(course), "--exercise", "cp1-functions",
+                         "--json", "--jobs", "2", *map(str, files)],
+                        files=[str(f) for f in files], tmpdir=stage)
+        results = graded(run)
+        full_marks(results, ["host_files.py", "correct.py"], 10)
+        text = run.stdout + run.stderr
+        for secret in [canary, *world.canaries]:
+            assert secret not in text, f"{secret[:24]}... reached the output"
+        assert list(stage.iterdir()) == [], "the staging root outlived markbook grade"
+    finally:
+        for folder in planted:
+            shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(course, ignore_errors=True)
+        shutil.rmtree(stage, ignore_errors=True)
+        if top.is_dir():
+            shutil.rmtree(top, ignore_errors=True)
+
+
+@root_only
+def test_memory_of_all_processes_together_is_bounded(world):
+    """Three children of 300 MiB each, each within its 512 MiB of address space: where a
+    control group bounds the sandbox's processes together (markbook says when none does),
+    the run is stopped, done, 0 and "used more than 512 MB"; the honest pandas notebook graded
+    beside it keeps 12/12."""
+    folder = world.submissions / "memory"
+    folder.mkdir(exist_ok=True)
+    (folder / "three_children.py").write_bytes(hostile("three_children.py"))
+    files = [folder / "three_children.py", world.submission("ds1-sales", "correct.py", "memory")]
+    run = world.grade("ds1-sales", files, jobs=2)
+    results = graded(run)
+    full_marks(results, ["correct.py"], 12)
+    three = results["three_children.py"]
+    if expected_cgroup() == "none":
+        assert "NOT bounded" in run.stderr, run.describe()
+        assert three["status"] == "done" and "time limit" in three["message"].lower(), three
+    else:
+        assert "NOT bounded" not in run.stderr, run.describe()
+        assert (three["status"], three["score"]) == ("done", 0), three
+        assert "used more than 512 MB" in three["message"], three
+    assert leaked_processes(world.tmpdirs) == []
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A server (its own TMPDIR) that has graded the staging traps and the IPC leftovers of one
+    student next to another's honest uploads, and is idle again."""
+    if not AS_ROOT:
+        pytest.skip("markbook isolates the host as root only")
+    tmp = tmp_path_factory.mktemp("host")
+    stage = Path(tempfile.mkdtemp(prefix="mbe2e-stage-", dir="/tmp"))
+    stage.chmod(0o711)
+    victim = tmp / "victim"
+    victim.mkdir()
+    victim.chmod(0o755)
+    (victim / "keep-me.txt").write_text("the swap loop must not change this\n")
+    remove_ipc_leftovers()
+    before = victim_state(victim)
+    srv = Server(make_course(tmp / "course"), tmp / "markbook.db", workers=2,
+                 prefix=["env", f"TMPDIR={stage}"]).start()
+    try:
+        for name in ("ada", "bob"):
+            srv.add_user(name)
+        ada, bob = student(srv, "ada"), student(srv, "bob")
+        cp1 = (ROOT / "tests" / "corpus" / "cp1-functions" / "correct.py").read_bytes()
+        uploads = {}
+        for who, name, source in (
+                (ada, "tree_traps.py", hostile("tree_traps.py", VICTIM=str(victim))),
+                (bob, "correct.py", cp1),
+                (ada, "ipc_leftovers.py", hostile("ipc_leftovers.py")),
+                (bob, "correct.py again", cp1)):
+            r = who.upload("cp1-functions", source)
+            assert r.status == 202, r.text
+            uploads[name] = (who, r.json()["id"])
+        results = {name: who.wait_graded(sid, timeout=180)
+                   for name, (who, sid) in uploads.items()}
+        teacher = teacher_of(srv)
+        yield {"server": srv, "stage": stage, "victim": victim, "before": before,
+               "results": results, "uploads": uploads, "teacher": teacher}
+    finally:
+        srv.stop()
+        shutil.rmtree(stage, ignore_errors=True)
+        remove_ipc_leftovers()
+
+
+def test_server_grades_the_traps_and_the_honest_students(served):
+    """Every upload is graded 10/10 (the traps' functions are correct), the server keeps
+    answering, and the victim outside is as it was."""
+    for name, s in served["results"].items():
+        assert (s["status"], s["score"]) == ("done", 10), (name, s)
+    assert served["server"].proc.poll() is None, "the server died"
+    assert served["server"].client().get("/api/health").status == 200
+    assert victim_state(served["victim"]) == served["before"]
+
+
+def test_ipc_objects_do_not_outlive_the_grading(served):
+    """The notebook made its SysV segments (touched), semaphores and message queue and its
+    POSIX message queue (it scores 10/10 only then), and none of them is on the host after."""
+    assert served["results"]["ipc_leftovers.py"]["score"] == 10, served["results"]
+    assert ipc_left() == []
+
+
+def test_no_process_mount_or_control_group_of_a_grading_remains(served):
+    """Once the server is idle: no process of the sandbox user from its gradings, no mount in
+    its namespace but the staging root itself (each home's tmpfs is gone), no control group of
+    its sandboxes; and the host sees none of its mounts at all."""
+    srv, stage = served["server"], served["stage"]
+    assert leaked_processes([stage]) == []
+    mounts = [line.split()[4] for line in
+              Path(f"/proc/{srv.proc.pid}/mountinfo").read_text().splitlines()
+              if line.split()[4].startswith(str(stage))]
+    assert len(mounts) == 1 and re.fullmatch(rf"{stage}/markbook-{srv.proc.pid}-\w+",
+                                             mounts[0]), mounts
+    assert not any(str(stage) in line for line in
+                   Path("/proc/self/mountinfo").read_text().splitlines())
+    assert cgroups_of(srv.proc.pid) == []
+
+
+def test_nothing_of_the_server_remains_after_it_stops(served):
+    """Stopped, the server leaves no staging root, file or control group behind."""
+    srv, stage = served["server"], served["stage"]
+    pid = srv.proc.pid
+    srv.stop()
+    assert list(stage.iterdir()) == []
+    assert cgroups_of(pid) == []
+    assert leaked_processes([stage]) == []
+
+
+@root_only
+def test_health_says_which_limits_are_in_force(tmp_path):
+    """The teacher's /api/health has `limits` (cgroup v1 or v2 as this machine has, the
+    homes' tmpfs, bounded), the start-up output says the same, and students see none of it."""
+    srv = Server(make_course(tmp_path / "course"), tmp_path / "markbook.db").start()
+    try:
+        srv.add_user("ada")
+        limits = teacher_of(srv).get("/api/health").json()["limits"]
+        kind = expected_cgroup()
+        assert limits["cgroup"] == kind and limits["files"] == "tmpfs", limits
+        assert limits["bounded"] is (kind != "none"), limits
+        said = f"(cgroup {kind})" if kind != "none" else "NOT bounded in total"
+        assert said in limits["message"] and said in srv.output, (limits, srv.output)
+        assert "Memory and processes:" in srv.output and "Files:" in srv.output
+        assert "limits" not in student(srv, "ada").get("/api/health").json()
+        assert "limits" not in srv.client().get("/api/health").json()
+    finally:
+        srv.stop()
