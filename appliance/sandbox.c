@@ -130,6 +130,34 @@ field_of(const char *text, const char *key)
 	return -1;
 }
 
+/* SIGKILL every process in the control group `dir`. */
+static void
+cg_kill(const char *dir)
+{
+	char *text = malloc(CGROUP_FILE_MAX * 4);
+
+	if (text && read_file_in(dir, "cgroup.procs", text, CGROUP_FILE_MAX * 4) > 0)
+		for (char *p = text; *p; p += strcspn(p, "\n"), p += *p == '\n') {
+			long pid = strtol(p, NULL, 10);
+
+			if (pid > 0)
+				kill((pid_t)pid, SIGKILL);
+		}
+	free(text);
+}
+
+/* Remove the control group `dir`, killing what is in it: a group goes only
+ * once its last process has left it, a moment after it died. */
+static void
+cg_dir_remove(const char *dir)
+{
+	for (int tries = 0; rmdir(dir) < 0 && errno == EBUSY && tries < CGROUP_RMDIR_TRIES;
+	    tries++) {
+		cg_kill(dir);
+		poll(NULL, 0, CGROUP_RMDIR_MS);
+	}
+}
+
 /* Whether the name `name` is "markbook-PID-..." of a process that is gone. */
 static int
 left_by_dead_process(const char *name)
@@ -145,8 +173,8 @@ left_by_dead_process(const char *name)
 }
 
 /* Remove what markbook processes killed before their end (kill -9, a power
- * cut) left in `dir`: stage roots (through descriptors, as always) or empty
- * control groups. */
+ * cut) left in `dir`: stage roots (through descriptors, as always) or control
+ * groups, with whatever still runs in them. */
 static void
 sweep(const char *dir, int groups)
 {
@@ -160,7 +188,7 @@ sweep(const char *dir, int groups)
 		    snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path)
 			continue;
 		if (groups)
-			rmdir(path);
+			cg_dir_remove(path);
 		else if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
 			fs_remove_tree(path);
 	}
@@ -377,7 +405,8 @@ sandbox_init(char *err, size_t errlen)
 	 * the kernel takes them away with its last process, kill -9 too. */
 	if (geteuid() != 0)
 		snprintf(host.tmpfs_why, sizeof host.tmpfs_why, "markbook does not run as root");
-	else if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	else if (unshare(CLONE_NEWNS) < 0 ||
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 		snprintf(host.tmpfs_why, sizeof host.tmpfs_why, "markbook could not make a mount "
 		    "namespace of its own (%s)", strerror(errno));
 	else
@@ -485,8 +514,8 @@ sandbox_home_limit(struct sandbox_home *h, const char *path, unsigned write_mb,
 	h->max_bytes = bytes + ((unsigned long long)write_mb << 20);
 	h->max_entries = used + entries;
 	snprintf(opts, sizeof opts, "size=%llu,nr_inodes=%lu", h->max_bytes, h->max_entries);
-	if (h->tmpfs && mount(NULL, path, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-	    opts) < 0)
+	if (h->tmpfs && mount("markbook", path, "tmpfs", MS_REMOUNT | MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, opts) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -903,25 +932,7 @@ cg_out_of_memory(const struct cg *c)
 	    field_of(text, "oom_kill") > 0;
 }
 
-/* SIGKILL every process in the control group `dir`. */
-static void
-cg_kill(const char *dir)
-{
-	char *text = malloc(CGROUP_FILE_MAX * 4);
-
-	if (text && read_file_in(dir, "cgroup.procs", text, CGROUP_FILE_MAX * 4) > 0)
-		for (char *p = text; *p; p += strcspn(p, "\n"), p += *p == '\n') {
-			long pid = strtol(p, NULL, 10);
-
-			if (pid > 0)
-				kill((pid_t)pid, SIGKILL);
-		}
-	free(text);
-}
-
-/* Kill what is left in the sandbox's control groups and remove them: a
- * group goes only once its last process has left it, a moment after it
- * died. */
+/* Kill what is left in the sandbox's control groups and remove them. */
 static void
 cg_remove(struct cg *c)
 {
@@ -929,13 +940,8 @@ cg_remove(struct cg *c)
 		if (c->procs[i] >= 0)
 			close(c->procs[i]);
 		c->procs[i] = -1;
-		if (c->dir[i][0] == '\0')
-			continue;
-		for (int tries = 0; rmdir(c->dir[i]) < 0 && errno == EBUSY &&
-		    tries < CGROUP_RMDIR_TRIES; tries++) {
-			cg_kill(c->dir[i]);
-			poll(NULL, 0, CGROUP_RMDIR_MS);
-		}
+		if (c->dir[i][0])
+			cg_dir_remove(c->dir[i]);
 		c->dir[i][0] = '\0';
 	}
 }

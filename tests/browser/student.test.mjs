@@ -192,6 +192,8 @@ test("the teacher's dashboard, exercises and health pages, and the gradebook by 
   assert.match(health, /Sandbox self-test\s*ok/);
   assert.match(health, /Disk space left\s*[\d.]+ (GiB|MiB|TiB)/);
   assert.match(health, /Database\s*ok [\d.]+ (KiB|MiB)/);
+  assert.match(health, /Limits per submission\s*(cgroup v[12], (tmpfs|measured)|total not bounded)/);
+  assert.match(health, /Memory and processes: /);
   await shot(page, "teacher-health");
   assert.deepEqual(page.errors, []);
   await page.context().close();

@@ -79,22 +79,26 @@ def cgroups_of(pid: int) -> list[str]:
                   for name in os.listdir(p) if name.startswith(f"markbook-{pid}-"))
 
 
-def leaked_processes(tmpdirs: list[Path]) -> list[str]:
-    """Processes of the sandbox user that our gradings left. Where control groups are in
-    force every sandbox process lives in one named markbook-PID-N until it is gone, which
-    tells ours from those of other markbook runs on the machine (a developer's, a build of
-    another branch); elsewhere, markbook_e2e's attribution by TMPDIR."""
+def leaked_processes(tmpdirs: list[Path], pid: int | None = None) -> list[str]:
+    """Processes of the sandbox user that gradings left: in a control group of markbook
+    process `pid`, or (without `pid`) of one that has ended. Where control groups are in force
+    every sandbox process lives in one named markbook-PID-N until it is gone, which tells
+    leftovers from the live sandboxes of other markbook runs on the machine (tests running
+    beside these, a developer's, a build of another branch); elsewhere, markbook_e2e's
+    attribution by TMPDIR."""
     if expected_cgroup() == "none":
         return sandbox_processes(tmpdirs)
-    ours = []
+    left = []
     for line in sandbox_processes():
         try:
             groups = Path(f"/proc/{line.split()[0]}/cgroup").read_text()
         except OSError:
             continue  # gone meanwhile
-        if "/markbook-" in groups:
-            ours.append(line)
-    return ours
+        for owner in re.findall(r"/markbook-(\d+)-", groups):
+            if int(owner) == pid or (pid is None and not Path(f"/proc/{owner}").exists()):
+                left.append(line)
+                break
+    return left
 
 
 def ipc_left() -> list[str]:
@@ -143,6 +147,32 @@ def hostile(name: str, **lines: str) -> bytes:
     return text.encode()
 
 
+# Time limits for these tests' course copies: the short ones of markbook_e2e.LIMITS would turn a
+# busy machine (the suite runs three files at once) into a time limit, and what these tests
+# show does not depend on time.
+ROOMY = {"cp1-functions": {"timeout_s": 30, "test_timeout_s": 10},
+         "ds1-sales": {"timeout_s": 60, "test_timeout_s": 20}}
+
+
+def copy_course(src: Path, dest: Path) -> Path:
+    """A copy of the course `src` at `dest` with ROOMY limits, readable by anyone."""
+    shutil.copytree(src, dest)
+    for slug, limits in ROOMY.items():
+        spec = dest / "exercises" / slug / "exercise.json"
+        spec.write_text(json.dumps({**json.loads(spec.read_text()), **limits}))
+    for path in [dest, *dest.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def roomy(world, tmp_path_factory):
+    """The e2e course (its solution's canary included) with ROOMY limits."""
+    folder = Path(tempfile.mkdtemp(prefix="mbe2e-roomy-", dir="/var/tmp"))
+    yield copy_course(world.course, folder / "course")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def graded(run) -> dict[str, dict]:
     assert run.returncode == 0, run.describe()
     return run.by_name()
@@ -155,7 +185,7 @@ def full_marks(results: dict[str, dict], names: list[str], points: int) -> None:
 
 
 @root_only
-def test_traps_in_the_staging_folder_leave_the_host_as_it_was(world):
+def test_traps_in_the_staging_folder_leave_the_host_as_it_was(world, roomy):
     """A 2,400-deep folder chain, a folder and a link to the victim swapped in a loop, hard
     links: `markbook grade` neither crashes nor touches the victim's mode, owner or content,
     and grades the trap and the honest notebooks beside it 10/10."""
@@ -165,7 +195,7 @@ def test_traps_in_the_staging_folder_leave_the_host_as_it_was(world):
     (folder / "tree_traps.py").write_bytes(hostile("tree_traps.py", VICTIM=str(world.victim)))
     files = [folder / "tree_traps.py", world.submission("cp1-functions", "correct.py", "traps"),
              world.submission("cp1-functions", "plain.py", "traps")]
-    run = world.grade("cp1-functions", files, jobs=2)
+    run = world.grade("cp1-functions", files, jobs=2, course=roomy)
     full_marks(graded(run), ["tree_traps.py", "correct.py", "plain.py"], 10)
     assert victim_state(world.victim) == before
     assert list(run.tmpdir.iterdir()) == [], "the staging root outlived markbook grade"
@@ -196,9 +226,7 @@ def test_host_files_outside_the_allow_list_are_unseen(world, stage_parent):
             (folder / "notes.txt").write_text(canary + "\n")
             (folder / "notes.txt").chmod(0o644)
             planted.append(folder)
-        shutil.copytree(world.course, course)
-        for path in [course, *course.rglob("*")]:
-            path.chmod(0o755 if path.is_dir() else 0o644)
+        copy_course(world.course, course)
         folder = world.submissions / f"host-{stage_parent.strip('/').replace('/', '-')}"
         folder.mkdir(exist_ok=True)
         (folder / "host_files.py").write_bytes(
@@ -224,7 +252,7 @@ def test_host_files_outside_the_allow_list_are_unseen(world, stage_parent):
 
 
 @root_only
-def test_memory_of_all_processes_together_is_bounded(world):
+def test_memory_of_all_processes_together_is_bounded(world, roomy):
     """Three children of 300 MiB each, each within its 512 MiB of address space: where a
     control group bounds the sandbox's processes together (markbook says when none does),
     the run is stopped, done, 0 and "used more than 512 MB"; the honest pandas notebook graded
@@ -233,7 +261,7 @@ def test_memory_of_all_processes_together_is_bounded(world):
     folder.mkdir(exist_ok=True)
     (folder / "three_children.py").write_bytes(hostile("three_children.py"))
     files = [folder / "three_children.py", world.submission("ds1-sales", "correct.py", "memory")]
-    run = world.grade("ds1-sales", files, jobs=2)
+    run = world.grade("ds1-sales", files, jobs=2, course=roomy)
     results = graded(run)
     full_marks(results, ["correct.py"], 12)
     three = results["three_children.py"]
@@ -262,7 +290,10 @@ def served(tmp_path_factory):
     (victim / "keep-me.txt").write_text("the swap loop must not change this\n")
     remove_ipc_leftovers()
     before = victim_state(victim)
-    srv = Server(make_course(tmp / "course"), tmp / "markbook.db", workers=2,
+    course = make_course(tmp / "course")
+    spec = course / "exercises" / "cp1-functions" / "exercise.json"
+    spec.write_text(json.dumps({**json.loads(spec.read_text()), **ROOMY["cp1-functions"]}))
+    srv = Server(course, tmp / "markbook.db", workers=2,
                  prefix=["env", f"TMPDIR={stage}"]).start()
     try:
         for name in ("ada", "bob"):
@@ -311,7 +342,7 @@ def test_no_process_mount_or_control_group_of_a_grading_remains(served):
     its namespace but the staging root itself (each home's tmpfs is gone), no control group of
     its sandboxes; and the host sees none of its mounts at all."""
     srv, stage = served["server"], served["stage"]
-    assert leaked_processes([stage]) == []
+    assert leaked_processes([stage], srv.proc.pid) == []
     mounts = [line.split()[4] for line in
               Path(f"/proc/{srv.proc.pid}/mountinfo").read_text().splitlines()
               if line.split()[4].startswith(str(stage))]
@@ -329,7 +360,7 @@ def test_nothing_of_the_server_remains_after_it_stops(served):
     srv.stop()
     assert list(stage.iterdir()) == []
     assert cgroups_of(pid) == []
-    assert leaked_processes([stage]) == []
+    assert leaked_processes([stage], srv.proc.pid) == []
 
 
 @root_only
@@ -350,3 +381,43 @@ def test_health_says_which_limits_are_in_force(tmp_path):
         assert "limits" not in srv.client().get("/api/health").json()
     finally:
         srv.stop()
+
+
+@root_only
+def test_a_killed_server_leaves_nothing_once_started_again(tmp_path):
+    """kill -9 while a notebook loops: what its grading held (the stage root in TMPDIR, the
+    control groups and the sandbox processes still running in them) is gone once markbook
+    has started again, and the interrupted submission is graded."""
+    stage = Path(tempfile.mkdtemp(prefix="mbe2e-stage-", dir="/tmp"))
+    stage.chmod(0o711)
+    course, db = make_course(tmp_path / "course"), tmp_path / "markbook.db"
+    first = Server(course, db, prefix=["env", f"TMPDIR={stage}"]).start()
+    second = None
+    try:
+        first.add_user("ada")
+        ada = student(first, "ada")
+        loop = (ROOT / "tests" / "corpus" / "cp1-functions" / "infinite_loop.py").read_bytes()
+        r = ada.upload("cp1-functions", loop)
+        assert r.status == 202, r.text
+        sid, pid = r.json()["id"], first.proc.pid
+        end = time.monotonic() + 60
+        while ada.get(f"/api/submissions/{sid}").json()["status"] != "grading":
+            assert time.monotonic() < end, "the grading did not start"
+            time.sleep(0.1)
+        while expected_cgroup() != "none" and not cgroups_of(pid):
+            assert time.monotonic() < end, "the sandbox's control group did not appear"
+            time.sleep(0.05)
+        first.kill()
+        assert [p.name for p in stage.iterdir()][0].startswith(f"markbook-{pid}-")
+        second = Server(course, db, prefix=["env", f"TMPDIR={stage}"]).start()
+        assert not any(p.name.startswith(f"markbook-{pid}-") for p in stage.iterdir())
+        assert cgroups_of(pid) == []
+        if expected_cgroup() != "none":  # without groups, nothing tells what it left
+            assert leaked_processes([stage], pid) == []
+        s = student(second, "ada").wait_graded(sid, timeout=120)
+        assert (s["status"], s["score"]) == ("done", 0), s
+    finally:
+        if second:
+            second.stop()
+        first.stop()
+        shutil.rmtree(stage, ignore_errors=True)
