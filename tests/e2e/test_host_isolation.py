@@ -131,6 +131,12 @@ def remove_ipc_leftovers() -> None:
     Path("/dev/shm", IPC_NAME).unlink(missing_ok=True)
 
 
+def remove(path: Path) -> None:
+    """rm -rf, which also copes with what a markbook that failed these tests would leave: a
+    folder chain deeper than Python's recursion (shutil.rmtree) reaches."""
+    subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=False)
+
+
 def victim_state(victim: Path) -> tuple:
     """Mode, owner and content of the victim folder and its file, to compare after."""
     folder, file = victim.stat(), (victim / "keep-me.txt").stat()
@@ -246,9 +252,9 @@ def test_host_files_outside_the_allow_list_are_unseen(world, stage_parent):
         for folder in planted:
             shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(course, ignore_errors=True)
-        shutil.rmtree(stage, ignore_errors=True)
+        remove(stage)
         if top.is_dir():
-            shutil.rmtree(top, ignore_errors=True)
+            remove(top)
 
 
 @root_only
@@ -316,7 +322,7 @@ def served(tmp_path_factory):
                "results": results, "uploads": uploads, "teacher": teacher}
     finally:
         srv.stop()
-        shutil.rmtree(stage, ignore_errors=True)
+        remove(stage)
         remove_ipc_leftovers()
 
 
@@ -420,4 +426,53 @@ def test_a_killed_server_leaves_nothing_once_started_again(tmp_path):
         if second:
             second.stop()
         first.stop()
-        shutil.rmtree(stage, ignore_errors=True)
+        remove(stage)
+
+
+@root_only
+def test_not_as_root_the_walks_hold_the_traps_and_say_what_is_weaker(world):
+    """markbook run by a user other than root (here the sandbox user itself, as a teacher
+    would run it as themselves) has no tmpfs and no control groups: it says so on stderr, and
+    its walks of the staging folder (through descriptors, without recursion) survive the
+    2,400-deep chain and the swap loop without touching the user's own victim file, stop the
+    disk filler, and leave nothing behind."""
+    import pwd
+    user = pwd.getpwnam("markbook-sandbox")
+    top = Path(tempfile.mkdtemp(prefix="mbe2e-teacher-", dir="/tmp"))
+    try:
+        run_not_as_root(world, user, top / "teacher")
+    finally:
+        remove(top)
+
+
+def run_not_as_root(world, user, home: Path) -> None:
+    """The body of the test above, in `home` (made here, the user's)."""
+    home.mkdir()
+    course = copy_course(world.course, home / "course")
+    victim = home / "victim"
+    victim.mkdir()
+    (victim / "keep-me.txt").write_text("the teacher's own file\n")
+    (victim / "keep-me.txt").chmod(0o640)
+    tmpdir = home / "tmp"
+    tmpdir.mkdir()
+    (home / "tree_traps.py").write_bytes(hostile("tree_traps.py", VICTIM=str(victim)))
+    for name in ("correct.py", "disk_fill.py"):
+        shutil.copy(CORPUS / "cp1-functions" / name, home / name)
+    for path in [home, *home.rglob("*")]:
+        os.chown(path, user.pw_uid, user.pw_gid)
+    home.parent.chmod(0o755)
+    before = victim_state(victim)
+    files = [str(home / n) for n in ("tree_traps.py", "correct.py", "disk_fill.py")]
+    proc = subprocess.run(
+        ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups",
+         "env", f"HOME={user.pw_dir}", f"TMPDIR={tmpdir}", str(world.markbook), "grade",
+         "--course", str(course), "--exercise", "cp1-functions", "--json", "--jobs", "2",
+         *files], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    results = {Path(r["file"]).name: r for r in json.loads(proc.stdout)}
+    full_marks(results, ["tree_traps.py", "correct.py"], 10)
+    assert (results["disk_fill.py"]["score"], results["disk_fill.py"]["status"]) == (0, "done")
+    assert "wrote more than" in results["disk_fill.py"]["message"]
+    assert "NOT bounded in total" in proc.stderr and "measured while it runs" in proc.stderr
+    assert victim_state(victim) == before
+    assert list(tmpdir.iterdir()) == []
