@@ -40,21 +40,34 @@
  * removing it is tried this often, this many times, before it is left. */
 #define CGROUP_RMDIR_MS		10
 #define CGROUP_RMDIR_TRIES	300
-#define STAGE_ROOT_OPTS	"mode=0711,size=1m,nr_inodes=65536"
+/* The stage root holds the homes' mount points and the sandboxes' profiles. */
+#define STAGE_ROOT_OPTS	"mode=0711,size=8m,nr_inodes=65536"
 
 /* Folders every user may write to outside home; made read-only so that the
  * home, whose size is bounded, is the only writable place. */
 static const char *const shared_writable[] = { "/tmp", "/dev/shm", NULL };
 
-/* Entries of / a sandbox sees as they are. Everything else at the top of the
- * host's filesystem is blacklisted at each start, so a folder made tomorrow
- * is hidden too. /etc, /dev and /tmp are firejail's private copies; /proc and
- * /sys are the kernel's (firejail masks what is sensitive in them); /home
- * holds only the sandbox's home under --private; /run keeps firejail's own
- * folder, which firejail needs, and loses everything else. */
+/* Entries of / a sandbox sees. Everything else in /, /run and /etc is
+ * blacklisted at each start, so a folder made tomorrow is hidden too. /dev
+ * and /tmp are firejail's private ones; /proc and /sys are the kernel's
+ * (firejail masks what is sensitive in them); /home holds only the sandbox's
+ * home under --private. */
 static const char *const top_allowed[] = {
 	"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "dev", "tmp",
-	"proc", "sys", NULL
+	"proc", "sys", "run", NULL
+};
+
+/* In /run, firejail's own folder: firejail needs it (blacklisting /run whole
+ * makes it fail: "disable_file: No such file or directory"). */
+static const char *const run_allowed[] = { "firejail", NULL };
+
+/* In /etc, what Python, numpy (BLAS through alternatives), pandas and
+ * matplotlib (matplotlibrc, fontconfig) read, found with strace, and
+ * python3* (Debian's sitecustomize). Blacklisting the rest costs a few ms at
+ * each start; firejail's --private-etc copy of the same took 60 ms. */
+static const char *const etc_allowed[] = {
+	"alternatives", "fonts", "group", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
+	"localtime", "matplotlibrc", "nsswitch.conf", "passwd", NULL
 };
 
 /* Folders firejail mounts over before it binds a sandbox's home: a home made
@@ -610,100 +623,94 @@ safe_path(const char *p)
 	return p[0] == '/' && strpbrk(p, ",\n\r") == NULL;
 }
 
-/* Whether `name`, an entry of / (or of /run when `in_run`), is seen by a
- * sandbox as it is: the allow-list, firejail's own folder, and links that
- * lead into what is seen anyway (/bin to /usr/bin, /run/shm to /dev/shm) or
- * nowhere. */
+/* Whether `path` leads (through links) into what a sandbox sees anyway, or
+ * nowhere: a link such as /bin to /usr/bin or /run/shm to /dev/shm is left
+ * alone (hiding it would hide what it leads to). */
 static int
-top_seen(const char *name, int in_run)
+link_harmless(const char *path)
 {
-	char path[PATH_MAX], target[PATH_MAX];
-	struct stat st;
+	char target[PATH_MAX];
 
-	if (in_run ? strcmp(name, "firejail") == 0 : strcmp(name, "run") == 0)
-		return 1;
-	for (const char *const *a = top_allowed; !in_run && *a; a++)
-		if (strcmp(name, *a) == 0)
-			return 1;
-	snprintf(path, sizeof path, "%s/%s", in_run ? "/run" : "", name);
-	if (lstat(path, &st) < 0 || !S_ISLNK(st.st_mode))
-		return 0;
 	if (realpath(path, target) == NULL)
 		return 1;	/* leads nowhere: nothing to see */
 	for (const char *const *a = top_allowed; *a; a++) {
 		size_t n = strlen(*a);
 
 		if (target[0] == '/' && strncmp(target + 1, *a, n) == 0 &&
-		    (target[n + 1] == '/' || target[n + 1] == '\0'))
+		    (target[n + 1] == '/' || target[n + 1] == '\0') && strcmp(*a, "etc") != 0)
 			return 1;
 	}
 	return 0;
 }
 
-int
-sandbox_build_argv(const struct sandbox_job *job, const struct sandbox_identity *id,
-    const char **argv, size_t max, char *buf, size_t buflen)
+/* Whether the entry `name` of `dir` ("/", "/run" or "/etc") is seen by a
+ * sandbox as it is: the allow-list, and links into what is seen anyway. */
+static int
+entry_seen(const char *dir, const char *name)
 {
-	static const char *const fixed[] = {
-		"--quiet", "--noprofile", "--net=none", "--noroot", "--caps.drop=all",
-		"--nonewprivs", "--seccomp", "--private-cwd", "--private-tmp",
-		"--private-dev", "--private-etc=" SANDBOX_ETC, "--ipc-namespace",
-		"--dbus-user=none", "--dbus-system=none", "--deterministic-shutdown", NULL
-	};
-	const struct sandbox_limits *l = &job->limits;
-	size_t n = 0, used = 0, home_top = strcspn(id->home + 1, "/");
+	const char *const *allowed = strcmp(dir, "/") == 0 ? top_allowed :
+	    strcmp(dir, "/etc") == 0 ? etc_allowed : run_allowed;
+	char path[PATH_MAX];
+	struct stat st;
+
+	for (const char *const *a = allowed; *a; a++)
+		if (strcmp(name, *a) == 0)
+			return 1;
+	/* Python's own settings, whatever its version: /etc/python3.11 ... */
+	if (strcmp(dir, "/etc") == 0 && strncmp(name, "python3", 7) == 0 &&
+	    (name[7] == '\0' || name[7] == '.'))
+		return 1;
+	snprintf(path, sizeof path, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name);
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && link_harmless(path);
+}
+
+int
+sandbox_build_profile(const struct sandbox_job *job, const struct sandbox_identity *id,
+    char *text, size_t len)
+{
+	static const char *const listed[] = { "/", "/run", "/etc" };
+	size_t used = 0, home_top = strcspn(id->home + 1, "/");
 	const char *const *s;
 	struct dirent *de;
 	DIR *d = NULL;
-	int in_run;
 
-/* Append a formatted argument kept in buf. */
-#define PUSHF(...) do {							\
-	int w_ = snprintf(buf + used, buflen - used, __VA_ARGS__);	\
-	if (w_ < 0 || (size_t)w_ >= buflen - used || n + 1 >= max)	\
+/* Append one line to the profile. */
+#define LINE(...) do {							\
+	int w_ = snprintf(text + used, len - used, __VA_ARGS__);	\
+	if (w_ < 0 || (size_t)w_ >= len - used)				\
 		goto fail;						\
-	argv[n++] = buf + used;						\
-	used += (size_t)w_ + 1;						\
-} while (0)
-#define PUSH(str) do {							\
-	if (n + 1 >= max)						\
-		goto fail;						\
-	argv[n++] = (str);						\
+	used += (size_t)w_;						\
 } while (0)
 
-	if (!safe_path(job->dir) || !safe_path(id->home) || job->argv == NULL ||
-	    job->argv[0] == NULL)
+	if (len == 0 || !safe_path(id->home))
 		return -1;
-	PUSH(SANDBOX_FIREJAIL);
-	for (s = fixed; *s; s++)
-		PUSH(*s);
-	PUSH(job->linked ? "--keep-fd=3,4,5" : "--keep-fd=3,4");
-	PUSHF("--private=%s", job->dir);
+	text[0] = '\0';
 	for (s = shared_writable; *s; s++)
-		PUSHF("--read-only=%s", *s);
-	/* The allow-list: whatever else is at the top of the host's filesystem
-	 * now (and in /run), hidden. The home's top folder shows the home alone
-	 * (a home in /home is the only one firejail's --private leaves there). */
-	for (in_run = 0; in_run < 2; in_run++) {
-		if ((d = opendir(in_run ? "/run" : "/")) == NULL) {
-			if (in_run)
-				continue;
-			goto fail;
+		LINE("read-only %s\n", *s);
+	/* The allow-list: whatever else is in /, /run and /etc now, hidden. The
+	 * home's top folder shows the home alone (a home in /home is the only
+	 * one firejail's --private leaves there). */
+	for (size_t k = 0; k < sizeof listed / sizeof *listed; k++) {
+		if ((d = opendir(listed[k])) == NULL) {
+			if (k == 0)
+				goto fail;
+			continue;
 		}
 		while ((de = readdir(d)) != NULL) {
 			const char *name = de->d_name;
 
-			if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || top_seen(name, in_run))
+			if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+			    entry_seen(listed[k], name))
 				continue;
-			if (!in_run && strlen(name) == home_top &&
+			if (k == 0 && strlen(name) == home_top &&
 			    strncmp(name, id->home + 1, home_top) == 0) {
 				if (strcmp(name, "home") != 0 && id->home[home_top + 1] == '/')
-					PUSHF("--whitelist=%s", id->home);
+					LINE("whitelist %s\n", id->home);
 				continue;
 			}
 			if (strpbrk(name, ",\n\r") != NULL)
 				goto fail;	/* cannot be hidden: refuse to run */
-			PUSHF("--blacklist=%s/%s", in_run ? "/run" : "", name);
+			LINE("blacklist %s/%s\n", k == 0 ? "" : listed[k], name);
 		}
 		closedir(d);
 		d = NULL;
@@ -711,17 +718,63 @@ sandbox_build_argv(const struct sandbox_job *job, const struct sandbox_identity 
 	/* Seen nowhere in a sandbox already (a private /tmp, a hidden top
 	 * folder) unless TMPDIR is somewhere odd: hidden by name as well. */
 	if (host.stage_root[0] && safe_path(host.stage_root))
-		PUSHF("--blacklist=%s", host.stage_root);
+		LINE("blacklist %s\n", host.stage_root);
 	for (s = job->hide; s && *s; s++) {
 		if (!safe_path(*s))
 			goto fail;
-		PUSHF("--blacklist=%s", *s);
+		LINE("blacklist %s\n", *s);
 	}
 	for (s = job->readonly; s && *s; s++) {
 		if (!safe_path(*s))
 			goto fail;
-		PUSHF("--read-only=%s", *s);
+		LINE("read-only %s\n", *s);
 	}
+	return (int)used;
+fail:
+	if (d)
+		closedir(d);
+	return -1;
+#undef LINE
+}
+
+int
+sandbox_build_argv(const struct sandbox_job *job, const struct sandbox_identity *id,
+    const char *profile, const char **argv, size_t max, char *buf, size_t buflen)
+{
+	static const char *const fixed[] = {
+		"--quiet", "--net=none", "--noroot", "--caps.drop=all", "--nonewprivs",
+		"--seccomp", "--private-cwd", "--private-tmp", "--private-dev",
+		"--ipc-namespace", "--dbus-user=none", "--dbus-system=none",
+		"--deterministic-shutdown", NULL
+	};
+	const struct sandbox_limits *l = &job->limits;
+	size_t n = 0, used = 0;
+	const char *const *s;
+
+/* Append a formatted argument kept in buf. */
+#define PUSHF(...) do {							\
+	int w_ = snprintf(buf + used, buflen - used, __VA_ARGS__);	\
+	if (w_ < 0 || (size_t)w_ >= buflen - used || n + 1 >= max)	\
+		return -1;						\
+	argv[n++] = buf + used;						\
+	used += (size_t)w_ + 1;						\
+} while (0)
+#define PUSH(str) do {							\
+	if (n + 1 >= max)						\
+		return -1;						\
+	argv[n++] = (str);						\
+} while (0)
+
+	(void)id;
+	if (!safe_path(job->dir) || !safe_path(profile) || job->argv == NULL ||
+	    job->argv[0] == NULL)
+		return -1;
+	PUSH(SANDBOX_FIREJAIL);
+	for (s = fixed; *s; s++)
+		PUSH(*s);
+	PUSHF("--profile=%s", profile);
+	PUSH(job->linked ? "--keep-fd=3,4,5" : "--keep-fd=3,4");
+	PUSHF("--private=%s", job->dir);
 	PUSHF("--rlimit-as=%llu", (unsigned long long)l->memory_mb << 20);
 	PUSHF("--rlimit-fsize=%llu", (unsigned long long)l->file_mb << 20);
 	PUSHF("--rlimit-nofile=%u", l->nofile);
@@ -729,12 +782,12 @@ sandbox_build_argv(const struct sandbox_job *job, const struct sandbox_identity 
 	    l->nproc / 2 ? l->nproc / 2 : 1);
 	for (s = job->argv; *s; s++)
 		PUSH(*s);
+	/* firejail 0.9.72 refuses 128 arguments or more ("too many
+	 * arguments"): what grows with the host is in the profile. */
+	if (n >= SANDBOX_FIREJAIL_ARGS)
+		return -1;
 	argv[n] = NULL;
 	return (int)n;
-fail:
-	if (d)
-		closedir(d);
-	return -1;
 #undef PUSH
 #undef PUSHF
 }
@@ -960,13 +1013,52 @@ finished(const struct sandbox_result *res, size_t before, const char *marker)
 struct proc {
 	const struct sandbox_job *job;
 	struct sandbox_result *res;
-	const char *argv[SANDBOX_ARGV_MAX + 2 * SANDBOX_TOP_MAX + 48];
-	char argbuf[16384];
+	const char *argv[SANDBOX_FIREJAIL_ARGS];
+	char argbuf[8192];
+	char profile[PATH_MAX];	/* its firejail profile, "" when none */
 	struct cg cg;
 	pid_t pid;
 	int pidfd, out, rep, out_eof, rep_eof, exited, status;
 	int oom_killed;		/* the kernel killed a process of it for memory */
 };
+
+/* Write `p`'s firejail profile (sandbox_build_profile) to a file of its own in
+ * the stage root: root's when markbook is, readable by firejail, which reads
+ * it as the sandbox user, and out of every sandbox's sight. Returns 0, or -1
+ * with `err`. */
+static int
+profile_write(struct proc *p, const struct sandbox_identity *id, char *err, size_t errlen)
+{
+	char *text = malloc(SANDBOX_PROFILE_MAX);
+	int fd = -1, n, rc = -1;
+
+	if (text == NULL)
+		return msg_fail(err, errlen, "Out of memory starting the sandbox.");
+	if ((n = sandbox_build_profile(p->job, id, text, SANDBOX_PROFILE_MAX)) < 0) {
+		msg_fail(err, errlen, "The sandbox could not be set up: a folder or file in /, "
+		    "/run or /etc has a comma or a newline in its name, which firejail cannot "
+		    "hide (or there are too many). Rename it.");
+		goto out;
+	}
+	if (snprintf(p->profile, sizeof p->profile, "%s/profile-XXXXXX", host.stage_root[0] ?
+	    host.stage_root : "/tmp") >= (int)sizeof p->profile ||
+	    (fd = mkostemp(p->profile, O_CLOEXEC)) < 0) {
+		p->profile[0] = '\0';
+		msg_fail(err, errlen, "Cannot write the sandbox's profile: %s.", strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, 0644) < 0 || write(fd, text, (size_t)n) != n) {
+		msg_fail(err, errlen, "Cannot write the sandbox's profile %s: %s.", p->profile,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	return rc;
+}
 
 /* Start `p` with `link` (or -1) as its SANDBOX_LINK_FD. Returns 0, or -1
  * with `err`. */
@@ -981,7 +1073,9 @@ proc_start(struct proc *p, const struct sandbox_identity *id, int link,
 	size_t slen = strlen(secret);
 	int rc = -1;
 
-	if (sandbox_build_argv(p->job, id, p->argv, sizeof p->argv / sizeof *p->argv,
+	if (profile_write(p, id, err, errlen) < 0)
+		return -1;
+	if (sandbox_build_argv(p->job, id, p->profile, p->argv, sizeof p->argv / sizeof *p->argv,
 	    p->argbuf, sizeof p->argbuf) < 0)
 		return msg_fail(err, errlen, "The sandbox command could not be built (a path "
 		    "contains a comma or newline, or is too long).");
@@ -1075,6 +1169,9 @@ proc_finish(struct proc *p)
 	}
 	p->oom_killed = p->oom_killed || cg_out_of_memory(&p->cg);
 	cg_remove(&p->cg);
+	if (p->profile[0])
+		unlink(p->profile);
+	p->profile[0] = '\0';
 	if (p->out >= 0 && !p->out_eof)
 		drain(p->out, &p->res->output, &p->res->output_len, SANDBOX_OUTPUT_MAX,
 		    &p->res->output_truncated);

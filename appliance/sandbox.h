@@ -22,7 +22,6 @@
 #define SANDBOX_SECRET_FD	4
 #define SANDBOX_LINK_FD		5	/* the socket between two linked sandboxes */
 #define SANDBOX_ARGV_MAX	64
-#define SANDBOX_TOP_MAX		128	/* entries of / (and of /run) hidden one by one */
 #define SANDBOX_HIDE_MAX	16
 #define SANDBOX_NICE		10	/* below the web server and the teacher */
 #define SANDBOX_CHILD_STACK	(64 * 1024)	/* the child until it execs */
@@ -32,11 +31,9 @@
 /* RLIMIT_NPROC of the sandbox user when each sandbox's processes are counted
  * by a control group: only a backstop, shared by every sandbox at once. */
 #define SANDBOX_NPROC_SHARED	4096
-/* What a sandbox's /etc holds (firejail --private-etc; missing ones are
- * skipped): what Python, numpy (BLAS through alternatives), pandas and
- * matplotlib (its matplotlibrc, fontconfig) read, found with strace. */
-#define SANDBOX_ETC	"alternatives,fonts,group,ld.so.cache,ld.so.conf,ld.so.conf.d," \
-	"localtime,matplotlibrc,nsswitch.conf,passwd,python3,python3.11,python3.12,python3.13"
+/* firejail 0.9.72 refuses to start with this many arguments or more. */
+#define SANDBOX_FIREJAIL_ARGS	128
+#define SANDBOX_PROFILE_MAX	(64 * 1024)	/* a sandbox's firejail profile */
 
 /* What bounds the memory and processes of one sandbox on this machine. */
 enum sandbox_cgroup {
@@ -167,12 +164,22 @@ void sandbox_home_remove(struct sandbox_home *h, char *path);
  * otherwise the current user. Returns 0, or -1 with a sentence in `err`. */
 int sandbox_identity(struct sandbox_identity *id, char *err, size_t errlen);
 
-/* Build firejail's argument vector for `job` into `argv` (room for `max`
- * pointers, NULL-terminated). Strings it formats are kept in `buf` of size
- * `buflen`. Returns the number of arguments, or -1 when something does not
- * fit or a path could confuse firejail (a comma, a newline). */
+/* Write into `text` (`len` bytes) the firejail profile of `job`: the
+ * allow-list (a blacklist line for each entry of /, /run and /etc, as they are
+ * now, that a sandbox may not see; the home's top folder whitelisted down to
+ * the home), the folders made read-only, and `job`'s hide and readonly lists.
+ * Returns its length, or -1 when it does not fit or a name could confuse
+ * firejail (a comma, a newline): then the run must not start. */
+int sandbox_build_profile(const struct sandbox_job *job, const struct sandbox_identity *id,
+    char *text, size_t len);
+
+/* Build firejail's argument vector for `job`, with the profile at `profile`,
+ * into `argv` (room for `max` pointers, NULL-terminated). Strings it formats
+ * are kept in `buf` of size `buflen`. Returns the number of arguments, or -1
+ * when something does not fit (firejail takes fewer than
+ * SANDBOX_FIREJAIL_ARGS) or a path could confuse firejail. */
 int sandbox_build_argv(const struct sandbox_job *job, const struct sandbox_identity *id,
-    const char **argv, size_t max, char *buf, size_t buflen);
+    const char *profile, const char **argv, size_t max, char *buf, size_t buflen);
 
 /* Run `job`. Returns 0 when the command ran (whatever it did: see `res`), or
  * -1 with a sentence in `err` when the sandbox could not be started. No
