@@ -209,7 +209,10 @@ def main(argv: list[str]) -> int:
 
     hidden = os.path.join(staging, HIDDEN_DIR)
     tests = sorted(glob.glob(os.path.join(hidden, "*.py")))
-    loaded = loader.load_notebook(loader.SUBMISSION, parsed.tree, loader.needed_names(tests))
+    # The scaffold's names (--names, from the plan) and the tests' imports: found the same
+    # way as in process isolation, functions left in cells included.
+    loaded = loader.load_notebook(loader.SUBMISSION, parsed.tree,
+                                  set(args.names) | loader.needed_names(tests))
     emit({"kind": "load", "ok": loaded.ok, "message": loaded.message})
     if not loaded.ok:
         return finish(EXIT_STOPPED)
