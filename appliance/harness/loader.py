@@ -1,8 +1,9 @@
 """Parse and load a student's notebook (submission.py) without marimo, using `ast`.
 
-A marimo file runs like `import submission` would under marimo: the setup block(s) and the
-`@app.function` / `@app.class_definition` definitions (functions and classes alike), in file
-order, with original line numbers. `@app.cell` cells do not run, unless the tests need a name
+A marimo file runs like `import submission` would under marimo: every top-level statement, the
+setup block(s) and the `@app.function` / `@app.class_definition` definitions (functions and
+classes alike) included, in file order, with original line numbers. `@app.cell` cells do not
+run, unless the tests need a name
 that is only defined inside a cell: then the cells run in the order marimo would run them (a
 cell after the cells defining the names its code reads), each dedented as marimo dedents cell
 code, as `marimo export script` would flatten them. A plain Python file runs as a normal module.
@@ -64,6 +65,9 @@ NAME_FLAGS = {
 }
 # os functions that start or replace processes: os.fork, os.spawnv, os.execv, os.posix_spawn...
 PROCESS_PREFIXES = ("os.fork", "os.spawn", "os.exec", "os.posix_spawn")
+# How many attributes after a name can still make a flagged dotted name (one more than the
+# longest flag, for the prefixes).
+FLAG_PARTS = max(n.count(".") for n in (*NAME_FLAGS, *PROCESS_PREFIXES)) + 1
 
 
 @dataclass
@@ -195,22 +199,34 @@ def integrity_flags(tree: ast.AST) -> list[str]:
                 aliases[a.asname or a.name] = f"{node.module}.{a.name}"
                 flag_name(f"{node.module}.{a.name}")
 
-    def dotted(node: ast.expr) -> Optional[str]:
-        """`a.b.c` as "a.b.c" with `a` resolved through the aliases; None for anything that
-        is not a chain of attributes on a name. A loop, not recursion: chains can be long."""
+    def chain(node: ast.expr) -> tuple[Optional[str], list[str]]:
+        """`a.b.c` as ("a" resolved through the aliases, ["b", "c"]); (None, []) for
+        anything that is not a chain of attributes on a name. A loop, not recursion: chains
+        can be long."""
         attrs: list[str] = []
         while isinstance(node, ast.Attribute):
             attrs.append(node.attr)
             node = node.value
         if not isinstance(node, ast.Name):
-            return None
-        return ".".join([aliases.get(node.id, node.id)] + attrs[::-1])
+            return None, []
+        return aliases.get(node.id, node.id), attrs[::-1]
 
+    def dotted(node: ast.expr) -> Optional[str]:
+        base, attrs = chain(node)
+        return ".".join([base] + attrs) if base else None
+
+    # Each chain is read once, from its outermost attribute, and only its first parts can
+    # name a flag: linear in the size of the tree, however long a chain is.
+    inner = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Name, ast.Attribute)):
-            name = dotted(node)
-            if name:
+        if isinstance(node, (ast.Name, ast.Attribute)) and id(node) not in inner:
+            base, attrs = chain(node)
+            if base:
+                name = base
                 flag_name(name)
+                for attr in attrs[:FLAG_PARTS]:
+                    name = f"{name}.{attr}"
+                    flag_name(name)
         if isinstance(node, ast.Attribute):
             if node.attr in FRAME_ATTRS:
                 flags.add("frame attributes")
@@ -440,8 +456,9 @@ def _make_cell(index: int, fn: ast.FunctionDef | ast.AsyncFunctionDef,
 
 def _split_marimo(tree: ast.Module, source: Optional[str] = None
                   ) -> Optional[tuple[list[ast.stmt], list[_Cell]]]:
-    """For a marimo file, the statements an import runs and the cells; None if not marimo.
-    With the file's text, the setup block and the cells are dedented as marimo does."""
+    """For a marimo file, the statements an import runs (all but the `@app.cell` functions)
+    and the cells; None if not marimo. With the file's text, the setup block and the cells
+    are dedented as marimo does."""
     aliases = {a.asname or a.name for s in tree.body if isinstance(s, ast.Import)
                for a in s.names if a.name == "marimo"}
     apps = {t.id for s in tree.body if isinstance(s, ast.Assign)
@@ -455,13 +472,8 @@ def _split_marimo(tree: ast.Module, source: Optional[str] = None
     body: list[ast.stmt] = []
     cells: list[_Cell] = []
     for stmt in tree.body:
-        if isinstance(stmt, ast.Import) and any(a.name == "marimo" for a in stmt.names):
-            body.append(stmt)  # binds the alias to the stand-in marimo
-        elif isinstance(stmt, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id in apps for t in stmt.targets):
-            body.append(stmt)  # `app` exists, so stray references to it work
-        elif (isinstance(stmt, (ast.With, ast.AsyncWith)) and len(stmt.items) == 1
-              and _is_app_attr(stmt.items[0].context_expr, apps, "setup")):
+        if (isinstance(stmt, (ast.With, ast.AsyncWith)) and len(stmt.items) == 1
+                and _is_app_attr(stmt.items[0].context_expr, apps, "setup")):
             body.extend(_dedented(lines, stmt.body))
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             # marimo's cell_decorator(top_level=True) gives back whatever it decorates, so
@@ -472,9 +484,12 @@ def _split_marimo(tree: ast.Module, source: Optional[str] = None
                 stmt = copy.copy(stmt)
                 stmt.decorator_list = [d for d in stmt.decorator_list if d is not marked[0]]
                 body.append(stmt)
-            elif not isinstance(stmt, ast.ClassDef) and any(
-                    _is_app_attr(d, apps, "cell") for d in stmt.decorator_list):
+            elif not any(_is_app_attr(d, apps, "cell") for d in stmt.decorator_list):
+                body.append(stmt)  # a plain definition is defined by an import too
+            elif not isinstance(stmt, ast.ClassDef):
                 cells.append(_make_cell(len(cells), stmt, lines))
+        else:  # the header, `app = ...`, and whatever else an import runs
+            body.append(stmt)
     return body, cells
 
 

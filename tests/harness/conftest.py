@@ -57,9 +57,12 @@ class Report:
 
 
 def run_harness(staging: Path, mode: str = "run", timeout: Union[int, float] = 2,
-                fds: bool = True, wall: float = 60) -> Report:
-    """Run `.markbook/run.py` in `staging` as markbook does and collect its report."""
+                fds: bool = True, wall: float = 60, names: str = "") -> Report:
+    """Run `.markbook/run.py` in `staging` as markbook does and collect its report; `names`
+    is the plan's `--names` (the scaffold's functions), as markbook passes it."""
     argv = [PYTHON, "-I", "-B", ".markbook/run.py", mode, "--test-timeout", str(timeout)]
+    if names:
+        argv += ["--names", names]
     env = {"HOME": str(staging), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
            "TMPDIR": str(staging / ".tmp"), "MPLBACKEND": "Agg",
            "MPLCONFIGDIR": str(staging / ".tmp" / "mpl")}
