@@ -383,6 +383,9 @@ def _dedented(source_lines: Optional[list[str]], body: list[ast.stmt]) -> list[a
 # topological_sort: parents first, ties in file order).
 
 
+CellFunction = ast.FunctionDef | ast.AsyncFunctionDef
+
+
 @dataclass
 class _Cell:
     """One `@app.cell`: `defs` are the names it binds at its top level except `_private` ones
@@ -439,8 +442,13 @@ def _scope_names(text: Optional[str], body: list[ast.stmt]) -> tuple[set[str], s
     return binds, reads - binds
 
 
-def _make_cell(index: int, fn: ast.FunctionDef | ast.AsyncFunctionDef,
-               source_lines: Optional[list[str]]) -> _Cell:
+def _make_cells(functions: list[CellFunction], source: Optional[str]) -> list[_Cell]:
+    """The cells of a notebook as marimo sees them (see _make_cell), from its text."""
+    lines = source.splitlines(keepends=True) if source is not None else None
+    return [_make_cell(i, fn, lines) for i, fn in enumerate(functions)]
+
+
+def _make_cell(index: int, fn: CellFunction, source_lines: Optional[list[str]]) -> _Cell:
     """A cell function as marimo sees it: its body without the final `return`, dedented,
     and the names it binds and reads. Its parameters and what it returns do not count:
     marimo works them out from the code."""
@@ -455,10 +463,10 @@ def _make_cell(index: int, fn: ast.FunctionDef | ast.AsyncFunctionDef,
 
 
 def _split_marimo(tree: ast.Module, source: Optional[str] = None
-                  ) -> Optional[tuple[list[ast.stmt], list[_Cell]]]:
+                  ) -> Optional[tuple[list[ast.stmt], list[CellFunction]]]:
     """For a marimo file, the statements an import runs (all but the `@app.cell` functions)
-    and the cells; None if not marimo. With the file's text, the setup block and the cells
-    are dedented as marimo does."""
+    and the cell functions; None if not marimo. With the file's text, the setup block is
+    dedented as marimo does (the cells are, by _make_cells, when they are needed)."""
     aliases = {a.asname or a.name for s in tree.body if isinstance(s, ast.Import)
                for a in s.names if a.name == "marimo"}
     apps = {t.id for s in tree.body if isinstance(s, ast.Assign)
@@ -470,7 +478,7 @@ def _split_marimo(tree: ast.Module, source: Optional[str] = None
         return None
     lines = source.splitlines(keepends=True) if source is not None else None
     body: list[ast.stmt] = []
-    cells: list[_Cell] = []
+    cells: list[CellFunction] = []
     for stmt in tree.body:
         if (isinstance(stmt, (ast.With, ast.AsyncWith)) and len(stmt.items) == 1
                 and _is_app_attr(stmt.items[0].context_expr, apps, "setup")):
@@ -487,7 +495,7 @@ def _split_marimo(tree: ast.Module, source: Optional[str] = None
             elif not any(_is_app_attr(d, apps, "cell") for d in stmt.decorator_list):
                 body.append(stmt)  # a plain definition is defined by an import too
             elif not isinstance(stmt, ast.ClassDef):
-                cells.append(_make_cell(len(cells), stmt, lines))
+                cells.append(stmt)
         else:  # the header, `app = ...`, and whatever else an import runs
             body.append(stmt)
     return body, cells
@@ -715,8 +723,9 @@ def load_notebook(path: str, tree: ast.Module, needed: set[str]) -> LoadResult:
     module = types.ModuleType(MODULE_NAME)
     module.__file__ = abs_path
     sys.modules[MODULE_NAME] = module
-    split = _split_marimo(tree, getattr(tree, SOURCE_ATTR, None))
-    body, cells = split if split else (tree.body, [])
+    source = getattr(tree, SOURCE_ATTR, None)
+    split = _split_marimo(tree, source)
+    body, functions = split if split else (tree.body, [])
     try:
         _run(body, vars(module))
     except SyntaxError as e:  # compile-time errors the parser lets through (`await`, ...)
@@ -735,6 +744,7 @@ def load_notebook(path: str, tree: ast.Module, needed: set[str]) -> LoadResult:
     missing = sorted(n for n in needed if not hasattr(module, n))
     if not missing:
         return LoadResult(True, "", module)
+    cells = _make_cells(functions, source)
     env, why_not = _run_cells(cells, module, abs_path) if cells else ({}, {})
     found = [n for n in missing if n in env]
     for name in found:

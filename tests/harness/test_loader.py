@@ -436,7 +436,7 @@ def test_cells_run_in_the_order_of_the_names_they_read(stage: Stage) -> None:
     assert report.outcomes() == {"test_prime.py::test_small": "passed"}
     split = loader._split_marimo(loader.ast.parse(notebook), notebook)
     assert split is not None
-    cells = split[1]
+    cells = loader._make_cells(split[1], notebook)
     assert [(c.refs & {"limit", "threshold"}, c.defs) for c in cells] == [
         ({"limit"}, {"threshold"}), (set(), {"limit"}), ({"threshold"}, {"is_prime"})]
     order = loader._cell_order(cells, loader._graph(cells))
