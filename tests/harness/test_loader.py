@@ -283,7 +283,9 @@ def test_needed_names_from_imports_and_attributes(tmp_path) -> None:
         "from submission import a, b as c\nimport submission as s\nimport os\n"
         "def test():\n    s.d(os.e)\n")
     (tmp_path / "test_b.py").write_text("import submission\nsubmission.f\nfrom x import g\n")
-    assert loader.needed_names([str(tmp_path / "test_a.py"), str(tmp_path / "test_b.py")]) \
+    (tmp_path / "test_deep.py").write_text("from submission import z\nx = " + "-" * 5000 + "1\n")
+    assert loader.needed_names([str(tmp_path / name) for name in
+                                ("test_a.py", "test_b.py", "test_deep.py")]) \
         == {"a", "b", "d", "f"}
 
 
