@@ -20,6 +20,7 @@ import copy
 import inspect
 import io
 import os
+import re
 import symtable
 import sys
 import tokenize
@@ -41,6 +42,7 @@ DEPTH_ERRORS = ("too many nested parentheses", "too many levels of indentation",
                 "f-string: too many nested parenthesis")
 # Attribute of the parsed tree carrying the notebook's text, for marimo's dedent of cells.
 SOURCE_ATTR = "markbook_source"
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 # Attribute names that only frame-walking code touches.
 FRAME_ATTRS = frozenset(
@@ -294,6 +296,19 @@ class _Block:
         return "".join(self.lines)
 
 
+def _source_lines(source: str) -> list[str]:
+    """`source` split into lines with their ends, where the parser ends lines (at \\n, \\r\\n
+    and \\r only: str.splitlines would also split at form feeds and Unicode separators, and
+    the line numbers would drift)."""
+    lines: list[str] = []
+    start = 0
+    for end in _LINE_END.finditer(source):
+        lines.append(source[start:end.end()])
+        start = end.end()
+    lines.append(source[start:])
+    return lines
+
+
 def _utf8_slice(line: str, start: int, end: Optional[int] = None) -> str:
     """`line` cut at byte offsets (ast's col_offset counts UTF-8 bytes)."""
     return line.encode("utf-8")[start:end].decode("utf-8", "replace")
@@ -445,7 +460,7 @@ def _scope_names(text: Optional[str], body: list[ast.stmt]) -> tuple[set[str], s
 
 def _make_cells(functions: list[CellFunction], source: Optional[str]) -> list[_Cell]:
     """The cells of a notebook as marimo sees them (see _make_cell), from its text."""
-    lines = source.splitlines(keepends=True) if source is not None else None
+    lines = _source_lines(source) if source is not None else None
     return [_make_cell(i, fn, lines) for i, fn in enumerate(functions)]
 
 
@@ -477,7 +492,7 @@ def _split_marimo(tree: ast.Module, source: Optional[str] = None
             for t in s.targets if isinstance(t, ast.Name)}
     if not apps:
         return None
-    lines = source.splitlines(keepends=True) if source is not None else None
+    lines = _source_lines(source) if source is not None else None
     body: list[ast.stmt] = []
     cells: list[CellFunction] = []
     for stmt in tree.body:

@@ -719,3 +719,20 @@ def test_tree_walks_take_any_depth() -> None:
     assert loader.nesting(tree)[0] == 100_000 + 4
     chain = loader.ast.parse("import sys as s\ns" + ".modules" * 1 + "\nx = a" + ".b" * 1500)
     assert loader.integrity_flags(chain) == ["sys.modules"]
+
+
+def test_dedent_keeps_lines_across_form_feeds_and_unicode_separators(tmp_path: Path) -> None:
+    """Only \\n, \\r\\n and \\r end a line for the parser; a form feed or U+2028 in a string
+    must not shift the cell's lines."""
+    notebook = marimo_notebook(
+        'with app.setup:\n    SEPARATORS = "a\\x0cb\u2028c"\n',
+        '@app.cell\ndef _():\n    note = """\n    x\\x0cy\u2028z\n    """\n'
+        '    def where():\n        return 1\n    return\n')
+    path = tmp_path / "submission.py"
+    path.write_text(notebook)
+    parsed = loader.parse_submission(str(path))
+    loaded = loader.load_notebook(str(path), parsed.tree, {"note", "where"})
+    assert loaded.ok, loaded.message
+    assert loaded.module.note == "\nx\x0cy\u2028z\n"
+    line = notebook.split("\n").index("    def where():") + 1
+    assert loaded.module.where.__code__.co_firstlineno == line
