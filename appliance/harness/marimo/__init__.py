@@ -8,8 +8,9 @@ the notebook's folder; `mo.running_in_notebook()` is False; `mo.state` gives a g
 setter; `mo.cache`, `mo.lru_cache` and `mo.persistent_cache` cache; `mo.stop(True)` raises
 MarimoStopError, which the loader treats as marimo's script mode does. Outputs (`mo.md`,
 `mo.hstack`, `mo.callout`, ...) are inert objects. Anything else is a harmless object that
-absorbs calls and attribute access. CONTRIBUTING.md ("The marimo stand-in") names the file and
-function of marimo's source each piece mirrors.
+absorbs calls and attribute access. CONTRIBUTING.md ("Loading a notebook: marimo's script mode
+without marimo") names the file and function of marimo's source each piece mirrors, and where
+markbook is more lenient than marimo.
 """
 
 from __future__ import annotations
