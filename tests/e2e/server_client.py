@@ -5,6 +5,7 @@ conftest_server.py."""
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import json
 import os
@@ -18,6 +19,23 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any, Optional
+
+# How long a test waits for something the server does (starting, grading, reloading) before
+# calling it hung. Only a hung server reaches it: on a busy 2-core machine a start that
+# prepares several exercises in the sandbox can take minutes, and a test must not fail for it.
+EVENT_TIMEOUT = 600.0
+# Servers started and not yet stopped; any left when the tests end are killed, so a test that
+# failed before its stop() leaves no markbook running.
+_RUNNING: set = set()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for proc in list(_RUNNING):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus" / "cp1-functions"
@@ -168,7 +186,7 @@ class Client:
             return self.request("POST", "/api/submissions", headers=headers, **kw)
         return self.request("POST", "/api/submissions", body, headers, **kw)
 
-    def wait_graded(self, sid: int, timeout: float = 60) -> dict:
+    def wait_graded(self, sid: int, timeout: float = EVENT_TIMEOUT) -> dict:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             r = self.get(f"/api/submissions/{sid}")
@@ -214,7 +232,8 @@ class Server:
              str(self.workers), *self.connection_args(), *self.extra],
             stdout=log, stderr=subprocess.STDOUT, text=True)
         self.log = log
-        end = time.monotonic() + 60
+        _RUNNING.add(self.proc)
+        end = time.monotonic() + EVENT_TIMEOUT
         while time.monotonic() < end:
             log.seek(0)
             self.output = log.read()
@@ -224,6 +243,7 @@ class Server:
                 raise AssertionError(f"markbook serve exited:\n{self.output}")
             time.sleep(0.1)
         else:
+            self.kill()
             raise AssertionError(f"markbook serve did not start:\n{self.output}")
         self.teacher_password = None
         m = re.search(r"New teacher \"teacher\": password (\S+)", self.output)
@@ -245,7 +265,8 @@ class Server:
     def kill(self, sig: int = signal.SIGKILL) -> int:
         assert self.proc is not None
         self.proc.send_signal(sig)
-        rc = self.proc.wait(timeout=60)
+        rc = self.proc.wait(timeout=EVENT_TIMEOUT)
+        _RUNNING.discard(self.proc)
         self.log.seek(0)
         self.output = self.log.read()
         self.log.close()
@@ -276,7 +297,7 @@ def exercise(c: Client, slug: str) -> dict:
     return next(e for e in c.get("/api/exercises").json() if e["slug"] == slug)
 
 
-def wait_reloaded(c: Client, after: int, timeout: float = 90) -> dict:
+def wait_reloaded(c: Client, after: int, timeout: float = EVENT_TIMEOUT) -> dict:
     """The reload status once more than `after` reloads have ended and none runs."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
