@@ -5,6 +5,12 @@ of the supported types (a subclass of int, str, dict... is refused, so no method
 wrote can run on the test side or decide how a value compares), and `decode` rebuilds them from
 JSON without pickle or any other code execution, refusing every malformed structure.
 
+Process isolation adds one hook each way (proxy.py, student.py): `encode(..., other=f)` hands
+every value that is not data to `f`, which returns a tag of its own (the student's side: a
+handle to an object that stays in its sandbox; the tests' side: a reference to such a handle),
+and `decode(..., tags={...})` accepts those tags and no others. Without the hooks both refuse
+them, as before.
+
 Format (UTF-8 JSON; every JSON object is a tag, so a student's dict key "$t" is never confused
 with one; "npy" means the base64 of a numpy `.npy` file written with pickle disabled):
 
@@ -45,7 +51,8 @@ Inside Series and DataFrames only:
 | C: string            | {"$t": "strings", "v": [str or null, ...]}                 |
 
 Limits: DEPTH_MAX levels of nesting (a value that contains itself counts as too deep) and
-SIZE_MAX bytes of JSON. numpy and pandas are imported only when a value needs them.
+SIZE_MAX bytes of JSON. numpy and pandas are imported only when a value needs them. Every
+refusal says "cannot be sent between the sandboxes": the publish gate looks for that phrase.
 """
 
 from __future__ import annotations
@@ -64,6 +71,7 @@ NPY_HEADER_MAX = 10000  # bytes of a .npy header, numpy's own default
 TAG = "$t"
 PLAIN_TYPES = ("None, bool, int, float, str, bytes, list, tuple, dict, set, numpy arrays or "
                "pandas Series/DataFrames")
+CANNOT = "cannot be sent between the sandboxes"  # in every refusal; the publish gate looks for it
 # Extension dtypes that are a numpy array plus a mask of missing values.
 MASKED_DTYPES = frozenset({"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32",
                            "UInt64", "Float32", "Float64", "boolean"})
@@ -76,6 +84,17 @@ _type_mro: Callable[[type], tuple[type, ...]] = type.__dict__["__mro__"].__get__
 
 class CodecError(Exception):
     """A value cannot cross, or the data that crossed is malformed; the message says which."""
+
+
+class _Unsupported(CodecError):
+    """A numpy or pandas value of a kind the codec does not carry (a dtype, an Index type):
+    with a hook for other values, the whole value goes to the hook instead."""
+
+
+# What encode() hands values that are not data to: it returns their JSON tag, None to refuse.
+Other = Callable[[Any], Any]
+# Extra tags decode() accepts: the tag's dict and a function decoding a nested value.
+Tags = dict[str, Callable[[dict[str, Any], Callable[[Any], Any]], Any]]
 
 
 def _a(name: str) -> str:
@@ -109,8 +128,9 @@ def _render_path(path: list[tuple[Any, ...]]) -> str:
 class _Encoder:
     """One encoding: `what` for messages, the size so far and the path to the current part."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, other: Optional[Other] = None) -> None:
         self.what = what
+        self.other = other
         self.size = 0
         self.top: Optional[str] = None
         self.path: list[tuple[Any, ...]] = []
@@ -132,30 +152,29 @@ class _Encoder:
         base = next((b for b in _type_mro(cls)[1:] if b in _BUILTINS), None)
         if base is not None:
             return CodecError(
-                f"{self._prefix(name)}, which cannot be sent to the tests: {name} is a subclass "
-                f"of {base.__name__}, and only the exact built-in types can be sent. Return a "
+                f"{self._prefix(name)}, which {CANNOT}: {name} is a subclass of "
+                f"{base.__name__}, and only the exact built-in types can be sent. Return a "
                 f"plain {base.__name__} instead.")
-        return CodecError(f"{self._prefix(name)}, which cannot be sent to the tests. Return "
-                          f"plain values: {PLAIN_TYPES}.")
+        return CodecError(f"{self._prefix(name)}, which {CANNOT}. Return plain values: "
+                          f"{PLAIN_TYPES}.")
 
     def refuse_dtype(self, kind: str, dtype: Any) -> CodecError:
-        return CodecError(f"{self._prefix(kind, f' of dtype {dtype}')}, which cannot be sent "
-                          f"to the tests. Use numeric, bool, datetime64, str (object) or "
-                          f"category data.")
+        return _Unsupported(f"{self._prefix(kind, f' of dtype {dtype}')}, which {CANNOT}. Use "
+                            f"numeric, bool, datetime64, str (object) or category data.")
 
     def grow(self, n: int) -> None:
         self.size += n
         if self.size > SIZE_MAX:
-            raise CodecError(f"{self.what} {_a(self.top or 'value')} that is too large to send "
-                             f"to the tests (more than {SIZE_MAX // (1024 * 1024)} MiB encoded). "
+            raise CodecError(f"{self.what} {_a(self.top or 'value')} of more than "
+                             f"{SIZE_MAX // (1024 * 1024)} MiB (encoded), which {CANNOT}. "
                              f"Return a smaller value.")
 
     def value(self, v: Any, depth: int) -> Any:
         """Encode `v`, the part at self.path, `depth` containers deep."""
         if depth > DEPTH_MAX:
             raise CodecError(f"{self.what} {_a(self.top or 'value')} that is nested too deeply "
-                             f"(more than {DEPTH_MAX} levels) or contains itself, which cannot "
-                             f"be sent to the tests.")
+                             f"(more than {DEPTH_MAX} levels) or contains itself, which "
+                             f"{CANNOT}.")
         t = type(v)
         if self.top is None:
             self.top = _type_name(t)
@@ -192,23 +211,49 @@ class _Encoder:
         np = sys.modules.get("numpy")
         if np is not None:
             if t is np.ndarray:
-                return self.ndarray(v, depth)
+                return self.whole(self.ndarray, v, depth)
             if t in _numpy_scalar_types(np):
-                return {TAG: "npscalar", "v": self.npy(np.asarray(v), "numpy scalar")}
+                return self.whole(self.npscalar, v, depth)
         pd = sys.modules.get("pandas")
         if pd is not None:
             if t is pd.Series:
-                return {TAG: "series", "name": self.part(("", ".name"), v.name, depth),
-                        "index": self.index(v.index, depth + 1, ".index"),
-                        "v": self.column(v, depth + 1, "Series")}
+                return self.whole(self.series, v, depth)
             if t is pd.DataFrame:
-                return self.dataframe(v, depth)
+                return self.whole(self.dataframe, v, depth)
             # The scalars pandas itself hands out: df["when"].max(), a missing value.
             if v is pd.NA or v is pd.NaT:
                 return {TAG: "NA" if v is pd.NA else "NaT"}
             if (t is pd.Timestamp and v.tz is None) or t is pd.Timedelta:
                 return {TAG: _type_name(t).lower(), "v": v.value}
+        tag = self.other(v) if self.other is not None else None
+        if tag is not None:
+            return tag
         raise self.refuse(v)
+
+    def whole(self, encode: Callable[[Any, int], Any], v: Any, depth: int) -> Any:
+        """encode(v, depth) for a numpy or pandas value; with a hook, a value of a kind the
+        codec does not carry goes to the hook as a whole."""
+        if self.other is None:
+            return encode(v, depth)
+        size, path = self.size, len(self.path)
+        try:
+            return encode(v, depth)
+        except _Unsupported:
+            tag = self.other(v)
+            if tag is None:
+                raise
+            self.size = size
+            del self.path[path:]
+            return tag
+
+    def npscalar(self, v: Any, depth: int) -> Any:
+        import numpy as np
+        return {TAG: "npscalar", "v": self.npy(np.asarray(v), "numpy scalar")}
+
+    def series(self, v: Any, depth: int) -> Any:
+        return {TAG: "series", "name": self.part(("", ".name"), v.name, depth),
+                "index": self.index(v.index, depth + 1, ".index"),
+                "v": self.column(v, depth + 1, "Series")}
 
     def part(self, step: tuple[Any, ...], v: Any, depth: int) -> Any:
         self.path.append(step)
@@ -245,8 +290,8 @@ class _Encoder:
             raise self.refuse_dtype(kind, arr.dtype) from None
         data = buf.getvalue()
         if data[6:7] not in (b"\x01", b"\x02"):
-            raise CodecError(f"{self._prefix(kind, f' of dtype {arr.dtype}')}, which cannot be "
-                             f"sent to the tests: its field names are not latin-1.")
+            raise _Unsupported(f"{self._prefix(kind, f' of dtype {arr.dtype}')}, which "
+                               f"{CANNOT}: its field names are not latin-1.")
         return base64.b64encode(data).decode("ascii")
 
     def ndarray(self, arr: Any, depth: int) -> Any:
@@ -301,7 +346,7 @@ class _Encoder:
                    "v": self.column(idx, depth + 1, "Index"),
                    "freq": None if freq is None else freq.freqstr}
         else:
-            raise self.refuse(idx)
+            raise _Unsupported(str(self.refuse(idx)))
         self.path.pop()
         return out
 
@@ -327,14 +372,28 @@ def _numpy_scalar_types(np: Any) -> frozenset[type]:
     return _scalar_types
 
 
-def encode(value: Any, what: str) -> Any:
+def is_plain(value: Any) -> bool:
+    """Whether `value` is its own encoding: None, a bool, a finite float, a short str, an int
+    that fits in 64 bits. A caller on a hot path checks this before building encode()'s
+    `what`."""
+    t = type(value)
+    return ((t is int and -INT_PLAIN_MAX < value < INT_PLAIN_MAX) or value is None or t is bool
+            or (t is str and len(value) < 4096) or (t is float and math.isfinite(value)))
+
+
+def encode(value: Any, what: str, other: Optional[Other] = None) -> Any:
     """Turn `value` into plain JSON data (dict, list, str, int, float, bool, None).
 
     `what` starts the error messages and reads as a sentence with " a list" after it:
     "is_prime returned" or "argument 1 of is_prime is". Raises CodecError for a type that cannot
     be sent (including any subclass of a supported type), for nesting deeper than DEPTH_MAX and
-    for more than SIZE_MAX bytes. Never calls a method of a class the student wrote."""
-    return _Encoder(what).value(value, 0)
+    for more than SIZE_MAX bytes. Never calls a method of a class the student wrote. With
+    `other`, a value that is not data (anywhere inside `value`) is not refused when other(v)
+    returns a JSON object with a tag (one decode() knows only from its `tags`): that object
+    stands for it. other(v) returning None refuses it as without the hook."""
+    if is_plain(value):  # the common plain values, without an encoder (a call's hot path)
+        return value
+    return _Encoder(what, other).value(value, 0)
 
 
 def dumps(value: Any, what: str) -> bytes:
@@ -343,13 +402,16 @@ def dumps(value: Any, what: str) -> bytes:
                       separators=(",", ":"))
     data = text.encode("utf-8", "surrogatepass")  # lone surrogates in str cross too
     if len(data) > SIZE_MAX:
-        raise CodecError(f"{what} a value that is too large to send to the tests (more than "
-                         f"{SIZE_MAX // (1024 * 1024)} MiB encoded). Return a smaller value.")
+        raise CodecError(f"{what} a value of more than {SIZE_MAX // (1024 * 1024)} MiB "
+                         f"(encoded), which {CANNOT}. Return a smaller value.")
     return data
 
 
 class _Decoder:
     """One decoding: every check of the structure, and the libraries once loaded."""
+
+    def __init__(self, tags: Optional[Tags] = None) -> None:
+        self.tags = tags
 
     def value(self, d: Any, depth: int) -> Any:
         if depth > DEPTH_MAX:
@@ -374,7 +436,10 @@ class _Decoder:
         if TAG not in d:
             raise _malformed(f"a JSON object has no {TAG!r} tag")
         if handler is None:
-            raise _malformed(f"unknown tag {str(tag)[:40]!r}")
+            extra = self.tags.get(tag) if self.tags is not None and type(tag) is str else None
+            if extra is None:
+                raise _malformed(f"unknown tag {str(tag)[:40]!r}")
+            return extra(d, lambda x: self.value(x, depth + 1))
         return handler(self, d, depth)
 
     def list_of(self, d: dict[str, Any], depth: int, *fields: str) -> list[Any]:
@@ -648,11 +713,17 @@ _VALUE_TAGS: dict[str, Callable[[_Decoder, dict[str, Any], int], Any]] = {
 }
 
 
-def decode(data: Any) -> Any:
+def decode(data: Any, tags: Optional[Tags] = None) -> Any:
     """Rebuild the value that encode() turned into `data` (parsed JSON). Raises CodecError for
     any structure encode() cannot have produced. Never unpickles or runs code from `data`; the
-    caller owns the result, and every array in it is a writable copy."""
-    return _Decoder().value(data, 0)
+    caller owns the result, and every array in it is a writable copy. `tags` adds the tags of
+    encode()'s `other` hook: tags[name](the tag's dict, a decoder for nested values)."""
+    t = type(data)  # the common plain values, without a decoder (a call's hot path)
+    if data is None or t is str or t is bool or (
+            t is int and -INT_PLAIN_MAX < data < INT_PLAIN_MAX) or (
+            t is float and math.isfinite(data)):
+        return data
+    return _Decoder(tags).value(data, 0)
 
 
 def _refuse_constant(name: str) -> Any:

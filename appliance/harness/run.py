@@ -17,6 +17,7 @@ import argparse
 import glob
 import importlib.util
 import sys
+import time
 import types
 from typing import Any, Optional
 
@@ -25,6 +26,7 @@ NONCE_FD = 4
 LINK_FD = 5  # process isolation: the socket between the tests' and the student's sandboxes
 HIDDEN_DIR = "hidden"  # the read-only folder of hidden tests in the staging dir
 NONCE_MAX = 4096
+NAMES_MAX = 64  # names in the `names` record (report.h REPORT_NAMES_MAX)
 # `end` exitstatus when the harness stopped before pytest because the notebook did not parse or
 # load: pytest's "interrupted", so a caller that only checks for 0 never mistakes it for a plan.
 EXIT_STOPPED = 2
@@ -108,8 +110,9 @@ USAGE = ("usage: run.py collect|run|student|selftest|notebook --test-timeout N "
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    """See USAGE; errors become UsageError. `student` and `run --isolation process` need the
-    names the scaffold defines (from the `names` record of collect)."""
+    """See USAGE; errors become UsageError. `student` and `run --isolation process` take the
+    names of the `names` record of collect: the student's sandbox checks the notebook defines
+    them, the tests' sandbox lists them in `submission.__all__`."""
     parser = argparse.ArgumentParser(prog="run.py", exit_on_error=False, add_help=False)
     parser.add_argument("mode", choices=("collect", "run", "student", "selftest", "notebook"))
     parser.add_argument("--test-timeout", type=float, required=True)
@@ -124,18 +127,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args.names = [n for n in args.names.split(",") if n]
     if not all(n.isidentifier() for n in args.names):
         raise UsageError("--names takes Python names separated by commas.")
-    if args.mode == "student" or (args.mode == "run" and args.isolation == "process"):
-        if not args.names:
-            raise UsageError("--names is required for process isolation.")
     return args
 
 
-def scaffold_names(module: types.ModuleType) -> list[str]:
-    """The functions and classes the scaffold itself defines: in process isolation these
-    are all the tests may call."""
-    return sorted(name for name, value in vars(module).items()
-                  if not name.startswith("_") and isinstance(value, (types.FunctionType, type))
-                  and getattr(value, "__module__", None) == module.__name__)
+def scaffold_names(module: types.ModuleType, needed: set[str]) -> list[str]:
+    """The `names` record: every name the tests import that the scaffold defines, whatever
+    it is (a function, a class, a variable of the setup cell or of a cell), then the other
+    functions and classes the scaffold defines. In process isolation the student's sandbox
+    loads the notebook checking that it defines each of them, so a notebook without one
+    fails with the loader's message. At most NAMES_MAX ASCII names (markbook's bound)."""
+    defined = vars(module)
+    imported = sorted(n for n in needed if n in defined and n.isascii() and n.isidentifier())
+    own = sorted(name for name, value in defined.items()
+                 if not name.startswith("_") and name.isascii() and name not in imported
+                 and isinstance(value, (types.FunctionType, type))
+                 and getattr(value, "__module__", None) == module.__name__)
+    return (imported + own)[:NAMES_MAX]
 
 
 def pytest_args(mode: str, timeout: float, hidden: str) -> list[str]:
@@ -211,13 +218,13 @@ def main(argv: list[str]) -> int:
     tests = sorted(glob.glob(os.path.join(hidden, "*.py")))
     # The scaffold's names (--names, from the plan) and the tests' imports: found the same
     # way as in process isolation, functions left in cells included.
-    loaded = loader.load_notebook(loader.SUBMISSION, parsed.tree,
-                                  set(args.names) | loader.needed_names(tests))
+    needed = loader.needed_names(tests)
+    loaded = loader.load_notebook(loader.SUBMISSION, parsed.tree, set(args.names) | needed)
     emit({"kind": "load", "ok": loaded.ok, "message": loaded.message})
     if not loaded.ok:
         return finish(EXIT_STOPPED)
     if args.mode == "collect":
-        emit({"kind": "names", "names": scaffold_names(loaded.module)})
+        emit({"kind": "names", "names": scaffold_names(loaded.module, needed)})
 
     report = plugin.make_plugin(args.mode, emit, snapshots, loaded.module)
     exitstatus = int(pytest_main(pytest_args(args.mode, args.test_timeout, hidden),
@@ -229,36 +236,51 @@ def main(argv: list[str]) -> int:
 
 def run_tests_side(args: argparse.Namespace, staging: str, harness_dir: str,
                    plugin: types.ModuleType, emit: Any) -> int:
-    """Process isolation, the tests' sandbox: no notebook here; `submission` is a module of
-    stubs that call the student's sandbox over the link. Returns pytest's exit status."""
+    """Process isolation, the tests' sandbox: no notebook here; `submission` is proxy.py's
+    module, whose names live in the student's sandbox. Returns pytest's exit status."""
     import pytest
     import pytest_timeout
     snapshots = plugin.take_snapshots()
     codec = import_harness(harness_dir, "codec")
     wire = import_harness(harness_dir, "wire")
     proxy = import_harness(harness_dir, "proxy")
-    module, wait_loaded = proxy.make_module(LINK_FD, args.names, codec, wire, args.test_timeout)
+    # The submission's text may be staged here for source checks; it is never imported.
+    module, session = proxy.make_module(LINK_FD, args.names, codec, wire, args.test_timeout,
+                                        os.path.join(staging, "submission.py"))
     sys.modules["submission"] = module
     report = plugin.make_plugin(args.mode, emit, snapshots, module)
     hidden = os.path.join(staging, HIDDEN_DIR)
     stopped = []
 
-    class WaitForNotebook:
-        """Before the first test: the notebook has loaded, or no test runs at all."""
+    class Notebook:
+        """The notebook's worker around the tests."""
 
         @pytest.hookimpl(tryfirst=True)
         def pytest_runtestloop(self, session: pytest.Session) -> Optional[bool]:
+            """Before the first test: the notebook has loaded, or no test runs at all."""
             try:
-                wait_loaded()
-            except (proxy.LoadFailed, wire.LinkClosed, wire.LinkBroken):
+                connect()
+            except (proxy.LoadFailed, wire.LinkClosed, wire.LinkBroken, OSError):
                 stopped.append(True)
                 return True  # the student's sandbox reports why
             return None
 
-    # Each call into the notebook has the per-test limit and says so when it runs out; the
-    # test as a whole gets a second more, so that clearer message is the one students see.
+        @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+        def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
+            """Outside pytest-timeout's clock: a worker the last test left behind is replaced
+            first; then each call into the notebook may take what is left of the test's time
+            limit, so its own message ("did not return within") comes before pytest-timeout's,
+            which has a second more."""
+            session.before_test()
+            session.deadline = time.monotonic() + args.test_timeout
+            try:
+                yield
+            finally:
+                session.deadline = None
+
+    connect = session.connect
     status = pytest.main(pytest_args(args.mode, args.test_timeout + 1, hidden),
-                         plugins=[pytest_timeout, report, WaitForNotebook()])
+                         plugins=[pytest_timeout, report, Notebook()])
     return EXIT_STOPPED if stopped else int(status)
 
 
@@ -275,7 +297,7 @@ def run_student_side(args: argparse.Namespace, harness_dir: str, loader: types.M
     def report(ok: bool, message: str) -> None:
         emit({"kind": "load", "ok": ok, "message": message})
 
-    student.main(LINK_FD, names, lambda: loader.load_notebook(loader.SUBMISSION, parsed.tree, names),
+    student.main(LINK_FD, lambda: loader.load_notebook(loader.SUBMISSION, parsed.tree, names),
                  codec, wire, report, REPORT_FD)
 
 

@@ -220,9 +220,12 @@ def test_frame_in_series_out():
     assert_series_equal(summary(df), pd.Series({"a": 3, "b": 0.75}))
 
 
-def test_names_outside_the_scaffold_are_refused():
-    with pytest.raises(ImportError):
-        from submission import pd  # noqa: F401
+def test_names_of_every_kind_come_from_the_notebook():
+    import submission
+    from submission import pd as their_pd
+    assert their_pd.__name__ == "pandas"  # a module: a handle, whose name is data
+    with pytest.raises(AttributeError):
+        getattr(submission, "not_" + "there")
 '''
 
 
@@ -246,10 +249,10 @@ def test_the_proxy_carries_frames_in_place_changes_output_and_exceptions(tmp_pat
     assert {t["name"]: t["passed"] for t in solved["tests"]} == {
         "test_list_changed_in_place": True, "test_frame_changed_in_place": True,
         "test_printed_output_reaches_capsys": True, "test_exception_has_its_builtin_type": True,
-        "test_frame_in_series_out": True, "test_names_outside_the_scaffold_are_refused": True,
+        "test_frame_in_series_out": True, "test_names_of_every_kind_come_from_the_notebook": True,
     }, solved
     assert solved["score"] == 6
-    # The unchanged scaffold fails all but the refusal, which does not depend on the notebook.
+    # The unchanged scaffold fails all but the names, which do not depend on its functions.
     assert scaffold["score"] == 1, scaffold
 
 

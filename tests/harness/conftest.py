@@ -90,6 +90,12 @@ def run_harness(staging: Path, mode: str = "run", timeout: Union[int, float] = 2
     reader = threading.Thread(target=lambda: chunks.extend(iter(
         lambda: os.read(report_r, 65536), b"")))
     reader.start()
+    return finish_run(proc, report_r, chunks, reader, wall)
+
+
+def finish_run(proc: subprocess.Popen, report_r: int, chunks: list[bytes],
+               reader: threading.Thread, wall: float) -> Report:
+    """Wait for a harness process and parse what its report pipe carried."""
     try:
         stdout, stderr = proc.communicate(timeout=wall)
     finally:
