@@ -26,6 +26,7 @@ with one; "npy" means the base64 of a numpy `.npy` file written with pickle disa
 | tuple, set, frozenset | {"$t": "tuple" / "set" / "frozenset", "v": [...]}            |
 | dict                  | {"$t": "dict", "v": [[key, value], ...]} (insertion order)   |
 | bytes, bytearray      | {"$t": "bytes" / "bytearray", "v": "base64"}                 |
+| range                 | {"$t": "pyrange", "v": [start, stop, step]}                  |
 | ndarray, no objects   | {"$t": "ndarray", "v": npy}                                  |
 | ndarray of objects    | {"$t": "objarray", "shape": [...], "v": [...]} (C order)     |
 | numpy scalar          | {"$t": "npscalar", "v": npy of a 0-d array}                  |
@@ -69,8 +70,8 @@ DEPTH_MAX = 100  # levels of containers
 INT_PLAIN_MAX = 2 ** 63  # ints below this (in absolute value) are plain JSON numbers
 NPY_HEADER_MAX = 10000  # bytes of a .npy header, numpy's own default
 TAG = "$t"
-PLAIN_TYPES = ("None, bool, int, float, str, bytes, list, tuple, dict, set, numpy arrays or "
-               "pandas Series/DataFrames")
+PLAIN_TYPES = ("None, bool, int, float, str, bytes, list, tuple, dict, set, range, numpy "
+               "arrays or pandas Series/DataFrames")
 CANNOT = "cannot be sent between the sandboxes"  # in every refusal; the publish gate looks for it
 # Extension dtypes that are a numpy array plus a mask of missing values.
 MASKED_DTYPES = frozenset({"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32",
@@ -207,6 +208,10 @@ class _Encoder:
         if t is bytes or t is bytearray:
             self.grow(len(v) * 4 // 3 + 20)
             return {TAG: _type_name(t), "v": base64.b64encode(v).decode("ascii")}
+        if t is range:
+            return {TAG: "pyrange", "v": [self.value(v.start, depth + 1),
+                                         self.value(v.stop, depth + 1),
+                                         self.value(v.step, depth + 1)]}
         # A value can only be a numpy or pandas object if that library is already loaded.
         np = sys.modules.get("numpy")
         if np is not None:
@@ -502,6 +507,12 @@ class _Decoder:
                 raise _malformed("a dict key is unhashable") from None
         return out
 
+    def t_range(self, d: dict[str, Any], depth: int) -> range:
+        parts = self.list_of(d, depth, "v")
+        if len(parts) != 3 or any(type(p) is not int for p in parts) or parts[2] == 0:
+            raise _malformed("a range is not three ints with a step other than 0")
+        return range(*parts)
+
     def t_bytes(self, d: dict[str, Any], depth: int) -> Any:
         _fields(d, "v")
         if type(d["v"]) is not str:
@@ -705,6 +716,7 @@ _VALUE_TAGS: dict[str, Callable[[_Decoder, dict[str, Any], int], Any]] = {
     "int": _Decoder.t_int, "float": _Decoder.t_float, "complex": _Decoder.t_complex,
     "tuple": _Decoder.t_tuple, "set": _Decoder.t_set, "frozenset": _Decoder.t_set,
     "dict": _Decoder.t_dict, "bytes": _Decoder.t_bytes, "bytearray": _Decoder.t_bytes,
+    "pyrange": _Decoder.t_range,
     "ndarray": _Decoder.t_ndarray, "objarray": _Decoder.t_objarray,
     "npscalar": _Decoder.t_npscalar, "series": _Decoder.t_series,
     "dataframe": _Decoder.t_dataframe, "NA": _Decoder.t_pandas_scalar,

@@ -73,7 +73,8 @@ PLAIN_VALUES = {
     "bytearray": bytearray(b"\x00abc\xff"), "list": [1, "a", None, 2.5],
     "empty list": [], "tuple": (1, (2, 3), [4]), "empty tuple": (), "1-tuple": (True,),
     "set": {1, "a", (2, 3), None}, "empty set": set(), "frozenset": frozenset({1, 2.5}),
-    "nested": [{"a": (1, {2: [3, {b"x"}]})}, [[[]]]],
+    "nested": [{"a": (1, {2: [3, {b"x"}]})}, [[[]]]], "range": range(10),
+    "range with a step": range(10, -5, -3), "empty range": range(0), "huge range": range(10 ** 30),
 }
 
 
@@ -380,7 +381,6 @@ REFUSED = {
     "generator": (gen(), "a generator"),
     "module": (types, "a module"),
     "class": (int, "a type"),
-    "range": (range(3), "a range"),
     "object lying about its __class__": (ClassLiar(), "ClassLiar"),
     "numpy matrix": (np.zeros((1, 1)).view(np.matrix), "a matrix"),
     "numpy masked array": (np.ma.array([1, 2], mask=[0, 1]), "a MaskedArray"),
@@ -413,9 +413,8 @@ def test_refusal_message_for_a_plain_object_reads_as_the_issue_says() -> None:
         encode(_Answer(), "is_prime returned")
     assert str(e.value) == (
         "is_prime returned a _Answer, which cannot be sent between the sandboxes. Return plain "
-        "values: "
-        "None, bool, int, float, str, bytes, list, tuple, dict, set, numpy arrays or pandas "
-        "Series/DataFrames.")
+        "values: None, bool, int, float, str, bytes, list, tuple, dict, set, range, numpy "
+        "arrays or pandas Series/DataFrames.")
 
 
 @pytest.mark.parametrize("value,where", [
@@ -683,6 +682,10 @@ MALFORMED = {
     "column tag at the top": {"$t": "categorical", "categories": None, "ordered": False,
                               "codes": b64(GOOD_NPY)},
     "index tag at the top": {"$t": "range", "v": [0, 1, 1], "name": None},
+    "range with a step of 0": {"$t": "pyrange", "v": [1, 2, 0]},
+    "range of two numbers": {"$t": "pyrange", "v": [1, 2]},
+    "range of floats": {"$t": "pyrange", "v": [1.0, 2, 1]},
+    "handle without its hook": {"$t": "h", "i": 1, "c": "submission:Robot"},
     "range index with step 0": {"$t": "series", "name": None, "v": {"$t": "objarray",
                                 "shape": [0], "v": []},
                                 "index": {"$t": "range", "v": [0, 0, 0], "name": None}},
