@@ -141,7 +141,7 @@ def test_check_fails_each_broken_exercise_test_by_test_and_exits_1(broken):
             in block(out, "incell"))
     counter = block(out, "counter")
     assert "test_count fails on the reference solution" in counter
-    assert "cannot be sent to the tests" in counter
+    assert "cannot be sent between the sandboxes" in counter
     assert "warning: test_count uses a value the two sandboxes cannot exchange: set " \
            "\"isolation\": \"shared\"" in counter
     assert out.rstrip().endswith("7 exercises checked, 6 failed the gate")

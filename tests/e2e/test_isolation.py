@@ -23,7 +23,10 @@ TRICKS = REPO / "tests" / "corpus" / "tricks"
 
 # (file, score in shared isolation, score in process isolation); 9 points, 3 per test.
 EXPECTED = [
-    ("always_equal.py", 3, 0),      # == passes in shared; the object cannot cross
+    ("always_equal.py", 3, 0),      # == passes in shared; in process its __eq__ is not asked
+    ("class_liar.py", 9, 0),        # __class__ says bool, truth right, equals everything
+    ("str_subclass.py", 9, 0),      # a str subclass: truth right, equals everything
+    ("instancecheck_liar.py", 3, 0),  # a metaclass says isinstance() of anything
     ("frame_bool.py", 9, 0),        # reads the asserting line through the caller's frame
     ("inspect_stack.py", 9, 0),     # reads the test source through inspect.stack()
     ("patch_reports.py", 0, 0),     # shared: tampering seen; process: no pytest to patch
@@ -115,7 +118,11 @@ def test_no_hidden_test_byte_is_readable_from_the_student_sandbox(graded):
 
 def test_a_value_that_cannot_cross_says_which_type(graded):
     messages = [t["message"] for t in graded["process"]["always_equal.py"]["tests"]]
-    assert all("_Answer" in m and "cannot be sent" in m for m in messages), messages
+    assert all("is_prime returned a _Answer where the tests expect" in m
+               and "return a bool" in m and "cannot be sent between the sandboxes" in m
+               for m in messages), messages
+    messages = [t["message"] for t in graded["process"]["str_subclass.py"]["tests"]]
+    assert all("is_prime returned a _Word" in m for m in messages), messages
 
 
 def test_an_interrupt_fails_only_the_test_that_caused_it(graded):

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conftest import marimo_notebook
+from conftest import Stage, marimo_notebook, run_harness
 from pair import Pair, grade
 
 NOTEBOOK = marimo_notebook(
@@ -280,6 +279,20 @@ NOTEBOOK = marimo_notebook(
         __hash__ = str.__hash__
     """,
     """
+    @app.class_definition
+    class _Meta(type):
+        def __instancecheck__(cls, obj):
+            return True
+
+        def __subclasscheck__(cls, sub):
+            return True
+    """,
+    """
+    @app.class_definition
+    class Anything(metaclass=_Meta):
+        pass
+    """,
+    """
     @app.function
     def is_prime(n):
         return _Answer()
@@ -312,8 +325,8 @@ import pandas as pd
 import pytest
 
 import submission
-from submission import (LIMIT, TABLE, BankError, Deck, Money, NotPositiveError, Overdrawn,
-                        Robot, Timer, add, apply, check, cleaned, countdown, die, huge,
+from submission import (LIMIT, TABLE, Anything, BankError, Deck, Money, NotPositiveError,
+                        Overdrawn, Robot, Timer, add, apply, check, cleaned, countdown, die, huge,
                         interrupt, is_prime, liar, make_adder, mixed, panels, plot, shout,
                         slow, withdraw)
 
@@ -542,6 +555,12 @@ def test_str_subclass_is_not_a_str():
     assert isinstance(shout("hi"), str)
 
 
+def test_a_metaclass_cannot_answer_isinstance():
+    assert not isinstance(5, Anything) and not isinstance(Robot("x"), Anything)
+    assert not issubclass(int, Anything)
+    assert isinstance(Anything(), Anything)
+
+
 def test_a_lambda_cannot_be_sent():
     apply(lambda x: x, 1)
 
@@ -576,7 +595,7 @@ def test_after_a_crash_a_fresh_process_answers():
     assert add(1, 1) == 2
 '''
 
-NAMES = ["LIMIT", "TABLE", "BankError", "Deck", "Money", "NotPositiveError", "Overdrawn",
+NAMES = ["LIMIT", "TABLE", "Anything", "BankError", "Deck", "Money", "NotPositiveError", "Overdrawn",
          "Robot", "Timer", "add", "apply", "check", "cleaned", "countdown", "die", "huge",
          "interrupt", "is_prime", "liar", "make_adder", "mixed", "panels", "plot", "shout",
          "slow", "withdraw"]
@@ -605,6 +624,7 @@ PASSING = [
     "test_generator_iter_and_next", "test_with_statement", "test_functions_cross_both_ways",
     "test_a_figure_stays_and_answers", "test_a_list_of_handles",
     "test_class_imported_is_the_class_of_instances",
+    "test_a_metaclass_cannot_answer_isinstance",
     "test_names_and_classes_are_found_again_after_a_replacement",
     "test_after_a_crash_a_fresh_process_answers",
 ]
@@ -685,3 +705,61 @@ def test_all_outcomes_are_accounted_for(run: Pair) -> None:
         "test_lying_class_is_not_a_bool", "test_str_subclass_is_not_a_str",
         "test_uncaught_exception_shows_the_notebooks_traceback"}
     assert set(run.outcomes()) == named
+
+
+def test_the_names_record_lists_every_name_the_tests_import(stage: Stage) -> None:
+    notebook = marimo_notebook(
+        "with app.setup:\n    import pandas as pd\n    LIMIT = 3\n    frame = pd.DataFrame()",
+        """
+        @app.function
+        def add(a, b):
+            return a + b
+        """,
+        """
+        @app.class_definition
+        class Robot:
+            pass
+        """,
+        """
+        @app.function
+        def unused():
+            return 1
+        """,
+        """
+        @app.cell
+        def _():
+            total = LIMIT * 2
+            return (total,)
+        """)
+    tests = """
+        import submission
+        from submission import LIMIT, Robot, add, pd, total
+
+
+        def test_names():
+            assert submission.frame is not None
+        """
+    report = run_harness(stage(notebook, {"test_names.py": tests}), mode="collect")
+    assert report.one("load")["ok"], report.records
+    assert report.one("names") == {
+        "names": ["LIMIT", "Robot", "add", "frame", "pd", "total", "unused"]}
+
+
+def test_a_name_the_notebook_lacks_fails_with_the_loaders_message(tmp_path: Path) -> None:
+    notebook = marimo_notebook("with app.setup:\n    LIMIT = 3", """
+        @app.function
+        def add(a, b):
+            return a + b
+        """)
+    tests = """
+        from submission import add, helper
+
+
+        def test_add():
+            assert add(1, 2) == 3
+        """
+    pair = grade(tmp_path, notebook, {"test_lacks.py": tests}, ["add", "helper"])
+    load = pair.student.one("load")
+    assert load["ok"] is False
+    assert load["message"].startswith("helper is not defined at the top level of the notebook"), load
+    assert pair.tests.all("test") == [] and pair.tests.one("end") == {"exitstatus": 2}
