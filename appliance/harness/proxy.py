@@ -31,6 +31,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 import types
 import weakref
@@ -130,6 +131,7 @@ class Session:
         self.mirrors: dict[str, type] = {}
         self.stubs: "weakref.WeakKeyDictionary[Any, _Ref]" = weakref.WeakKeyDictionary()
         self.context = ("", "", "")  # label, what and op of the reply being read
+        self.lock = threading.RLock()
         self.tags = {"h": self._t_handle, "fn": self._t_function, "exc": self._t_exception,
                      "cls": self._t_class, "type": self._t_type}
 
@@ -210,10 +212,11 @@ class Session:
         chan = self.chan
         self.stale = "a test ran out of time"  # until the reply is read
         try:
-            chan.send(msg)
-            left = self.timeout if self.deadline is None else min(
-                self.timeout, max(self.deadline - time.monotonic(), 0.01))
-            reply = chan.recv(left)
+            with self.lock:  # one request on the socket at a time, whatever thread asks
+                chan.send(msg)
+                left = self.timeout if self.deadline is None else min(
+                    self.timeout, max(self.deadline - time.monotonic(), 0.01))
+                reply = chan.recv(left)
         except TimeoutError:
             self.stale = "a call ran out of time"
             raise TimeoutError(f"{label} did not return within {self.timeout:g} s (the time "
