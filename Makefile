@@ -116,6 +116,9 @@ $(BUILD)/bench-load: tools/bench-load.c $(BUILD)/fsutil.o | $(BUILD)
 bench-grade: deps markbook
 	tools/bench-grade
 
+bench-calls: deps markbook
+	tools/bench-calls
+
 bench-server: deps markbook $(BUILD)/bench-load
 	tools/bench-server
 
@@ -128,5 +131,5 @@ bench: deps markbook $(BUILD)/bench-load
 clean:
 	rm -rf $(BUILD) markbook build-asan markbook-asan build-fuzz
 
-.PHONY: all deps unit test test-asan asan-unit fuzz fuzz-bins valgrind run bench bench-grade \
+.PHONY: all deps unit test test-asan asan-unit fuzz fuzz-bins valgrind run bench bench-grade bench-calls \
 	bench-server clean
