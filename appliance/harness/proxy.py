@@ -129,6 +129,8 @@ class Session:
         self.objects: "weakref.WeakValueDictionary[tuple[int, int], Any]" = (
             weakref.WeakValueDictionary())
         self.mirrors: dict[str, type] = {}
+        # The notebook's names that are not data: found again in each new worker.
+        self.named: dict[str, tuple[_Ref, Any]] = {}
         self.stubs: "weakref.WeakKeyDictionary[Any, _Ref]" = weakref.WeakKeyDictionary()
         self.context = ("", "", "")  # label, what and op of the reply being read
         self.lock = threading.RLock()
@@ -144,15 +146,19 @@ class Session:
             raise LoadFailed(self.failed)
         if self.started and self.stale is None:
             return
-        if not self.started:
-            reply, fd = self.link.request({"op": "hello"}, None)
-            self.started = True
-        else:
-            if self.chan is not None:
-                self.chan.close()
-                self.chan = None
-            self.ended[self.gen] = self.stale or ""
-            reply, fd = self.link.request({"op": "reset"}, RESET_TIMEOUT)
+        try:
+            if not self.started:
+                reply, fd = self.link.request({"op": "hello"}, None)
+                self.started = True
+            else:
+                if self.chan is not None:
+                    self.chan.close()
+                    self.chan = None
+                self.ended[self.gen] = self.stale or ""
+                reply, fd = self.link.request({"op": "reset"}, RESET_TIMEOUT)
+        except (OSError, TimeoutError, self.wire.LinkClosed, self.wire.LinkBroken):
+            self.failed = "The student's sandbox ended before it answered."
+            raise LoadFailed(self.failed) from None
         self.stale = None
         self.pending = []
         if reply.get("kind") != "ready" or fd is None or type(reply.get("gen")) is not int:
@@ -162,6 +168,11 @@ class Session:
             raise LoadFailed(self.failed)
         self.gen = reply["gen"]
         self.chan = self.wire.Channel(socket.socket(fileno=fd))
+        for ref, _ in list(self.named.values()):
+            try:
+                self.revive(ref)
+            except SandboxError:  # gone from the notebook; a use of it will say so
+                pass
 
     def _crashed(self, label: str) -> str:
         """The worker died during `label`: how, from the supervisor, which reaps it. The next
@@ -170,7 +181,11 @@ class Session:
         if self.chan is not None:
             self.chan.close()
             self.chan = None
-        reply, fd = self.link.request({"op": "reap", "during": label}, RESET_TIMEOUT)
+        try:
+            reply, fd = self.link.request({"op": "reap", "during": label}, RESET_TIMEOUT)
+        except (OSError, TimeoutError, self.wire.LinkClosed, self.wire.LinkBroken):
+            self.failed = "The student's sandbox ended."
+            return f"The student's sandbox ended during {label}."
         if fd is not None:
             os.close(fd)
         return str(reply.get("died") or f"The notebook's process ended during {label}.")
@@ -209,25 +224,7 @@ class Session:
                                f"between the sandboxes: {e}") from None
         if self.pending:
             msg["f"], self.pending = self.pending, []
-        chan = self.chan
-        self.stale = "a test ran out of time"  # until the reply is read
-        try:
-            with self.lock:  # one request on the socket at a time, whatever thread asks
-                chan.send(msg)
-                left = self.timeout if self.deadline is None else min(
-                    self.timeout, max(self.deadline - time.monotonic(), 0.01))
-                reply = chan.recv(left)
-        except TimeoutError:
-            self.stale = "a call ran out of time"
-            raise TimeoutError(f"{label} did not return within {self.timeout:g} s (the time "
-                               f"limit of each test)") from None
-        except ValueError as e:  # the request is over the frame limit; nothing was sent
-            self.stale = None
-            raise SandboxError(f"The test passed {label} too much data: it cannot be sent "
-                               f"between the sandboxes ({e}).") from None
-        except (OSError, self.wire.LinkClosed, self.wire.LinkBroken):
-            raise RuntimeError(self._crashed(label)) from None
-        self.stale = None
+        reply = self._exchange(msg, label)
         self.context = (label, what, op)
         if len(reply) == 1 and "v" in reply:  # the hot path: a plain value and nothing else
             return self.codec.decode(reply["v"], self.tags)
@@ -313,6 +310,9 @@ class Session:
             tag = self._raw("global", ref.name, ref.label)
             if type(tag) is dict and type(tag.get("i")) is int:
                 ref.gen, ref.id = self.gen, tag["i"]
+                named = self.named.get(ref.name)
+                if named is not None:  # met again in the new worker, it is the same here
+                    self.objects[(ref.gen, ref.id)] = named[1]
                 return
         elif ref.key is not None:
             self._raw("class", ref.key, ref.label)  # its description updates `ref`
@@ -328,23 +328,34 @@ class Session:
         """A request whose result stays the undecoded tag (it names an object found again)."""
         try:
             reply = self._exchange({"o": op, "a": [arg]}, label)
-        except SandboxError:
+        except (SandboxError, TimeoutError, RuntimeError):
             return None
         if "c" in reply:
             self.learn(reply["c"])
         return reply.get("v")
 
     def _exchange(self, msg: dict[str, Any], label: str) -> dict[str, Any]:
-        """Send one request and read its reply, outside op()'s decoding."""
-        self.stale = "a test ran out of time"
+        """Send one request and read its reply, within what is left of the test's time.
+        TimeoutError or RuntimeError (the worker died) say so in `label`'s words."""
+        __tracebackhide__ = True
+        chan = self.chan
+        self.stale = "a test ran out of time"  # until the reply is read
         try:
-            self.chan.send(msg)
-            reply = self.chan.recv(self.timeout)
+            with self.lock:  # one request on the socket at a time, whatever thread asks
+                chan.send(msg)
+                left = self.timeout if self.deadline is None else min(
+                    self.timeout, max(self.deadline - time.monotonic(), 0.01))
+                reply = chan.recv(left)
         except TimeoutError:
             self.stale = "a call ran out of time"
-            raise SandboxError(f"{label} did not return within {self.timeout:g} s") from None
+            raise TimeoutError(f"{label} did not return within {self.timeout:g} s (the time "
+                               f"limit of each test)") from None
+        except ValueError as e:  # the request is over the frame limit; nothing was sent
+            self.stale = None
+            raise SandboxError(f"The test passed {label} too much data: it cannot be sent "
+                               f"between the sandboxes ({e}).") from None
         except (OSError, self.wire.LinkClosed, self.wire.LinkBroken):
-            raise SandboxError(self._crashed(label)) from None
+            raise RuntimeError(self._crashed(label)) from None
         self.stale = None
         return reply
 
@@ -372,6 +383,7 @@ class Session:
             ref = self.stubs.get(value)
         if ref is not None:
             ref.name = name
+            self.named[name] = (ref, value)
         return value
 
     # Decoding what the worker sent -------------------------------------------------------------
@@ -408,8 +420,8 @@ class Session:
     def _t_type(d: dict[str, Any], _: Any) -> Any:
         value = getattr(builtins, str(d.get("n")), None)
         if len(d) != 2 or not isinstance(value, type):
-            raise SandboxError("The value from the other sandbox is malformed: not a builtin "
-                               "type.")
+            raise _session.codec.CodecError("The value from the other sandbox is malformed: "
+                                            "not a builtin type.")
         return value
 
     def _t_function(self, d: dict[str, Any], value: Callable[[Any], Any]) -> Any:
@@ -941,8 +953,6 @@ def make_module(fd: int, names: list[str], codec: Any, wire: Any, timeout: float
             value = session.global_(name)
         except LoadFailed as e:
             raise ImportError(f"The notebook did not load: {e}") from None
-        except (OSError, wire.LinkClosed, wire.LinkBroken):
-            raise ImportError("The notebook's sandbox ended before it answered.") from None
         if isinstance(value, Handle) or type(value) in (types.FunctionType, RemoteClass):
             setattr(module, name, value)  # found again by name in a new worker
         return value

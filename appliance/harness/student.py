@@ -208,6 +208,7 @@ class Table:
         self.objects: dict[int, Any] = {}
         self.ids: dict[int, int] = {}  # id(obj) -> handle id; objects[] keeps obj alive
         self.next_id = 0
+        self.pinned: set[int] = set()  # handles of the module's names: never released
         self.keys: dict[int, str] = {}  # id(cls) -> class key, for classes described
         self.described: list[dict[str, Any]] = []  # descriptions not yet sent
         self.tags = {"r": self._resolve, "type": self._builtin_type, "slice": self._slice}
@@ -223,11 +224,14 @@ class Table:
         return self.next_id
 
     def release(self, ids: Any) -> None:
-        """Forget the handles the tests no longer hold."""
+        """Forget the handles the tests no longer hold (not those of the module's names,
+        which the tests keep and find again by name)."""
         if type(ids) is not list:
             return
         for i in ids:
-            obj = self.objects.pop(i, None) if type(i) is int else None
+            if type(i) is not int or i in self.pinned:
+                continue
+            obj = self.objects.pop(i, None)
             if obj is not None:
                 self.ids.pop(id(obj), None)
 
@@ -287,8 +291,10 @@ class Table:
             args = self.encode(list(e.args) if type(e.args) is tuple else [], "its args are")
         except self.codec.CodecError:
             args = []
-        return {"$t": "exc", "i": self.register(e), "c": self.describe(type(e)), "a": args,
-                "m": _safe_str(e)}
+        key = self.describe(type(e))
+        # A builtin exception arrives as itself, with nothing to forward: no handle.
+        return {"$t": "exc", "i": None if key.startswith("builtins:") else self.register(e),
+                "c": key, "a": args, "m": _safe_str(e)}
 
     def signature(self, obj: Any) -> Optional[dict[str, Any]]:
         """inspect.signature(obj) as data: parameters [name, kind, default tag or absent,
@@ -440,6 +446,8 @@ class Worker:
                 reply = {"v": table.encode(value, "the result is")}
             except codec.CodecError as e:
                 reply = {"e": str(e)}
+            if op == "global" and type(reply.get("v")) is dict and "i" in reply["v"]:
+                table.pinned.add(reply["v"]["i"])
         out, err = self.out.take(), self.err.take()
         if out:
             reply["o"] = out

@@ -313,6 +313,24 @@ NOTEBOOK = marimo_notebook(
         cleaned = TABLE.dropna().reset_index(drop=True)
         return (cleaned,)
     """,
+    """
+    @app.cell
+    def _():
+        mascot = Robot("M0")
+        return (mascot,)
+    """,
+    """
+    @app.function
+    def robots_alive():
+        import gc
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if type(o) is Robot)
+    """,
+    """
+    @app.function
+    def get_add():
+        return add
+    """,
 )
 
 TESTS = '''
@@ -326,9 +344,9 @@ import pytest
 
 import submission
 from submission import (LIMIT, TABLE, Anything, BankError, Deck, Money, NotPositiveError,
-                        Overdrawn, Robot, Timer, add, apply, check, cleaned, countdown, die, huge,
-                        interrupt, is_prime, liar, make_adder, mixed, panels, plot, shout,
-                        slow, withdraw)
+                        Overdrawn, Robot, Timer, add, apply, check, cleaned, countdown, die,
+                        get_add, huge, interrupt, is_prime, liar, make_adder, mascot, mixed,
+                        panels, plot, robots_alive, shout, slow, withdraw)
 
 KEPT = {}
 
@@ -569,6 +587,20 @@ def test_a_value_over_the_limit_cannot_be_sent():
     huge()
 
 
+def test_handles_the_tests_drop_are_released_in_the_worker():
+    before = robots_alive()
+    for i in range(300):
+        Robot(str(i)).reset()
+    kept = [Robot("k1"), Robot("k2")]
+    assert robots_alive() <= before + 2 + 1
+    assert [r.name for r in kept] == ["k1", "k2"]
+
+
+def test_a_function_met_again_is_the_same_local_function():
+    assert get_add() is add
+    assert get_add()(1, 2) == 3
+
+
 def test_keeps_a_robot_then_runs_out_of_time():
     KEPT["robot"] = Robot("old")
     slow()
@@ -579,6 +611,10 @@ def test_a_handle_from_the_replaced_process_fails_clearly():
 
 
 def test_names_and_classes_are_found_again_after_a_replacement():
+    assert mascot.name == "M0" and isinstance(mascot, Robot)
+    assert get_add() is add and add(1, 2) == 3
+    del KEPT["robot"]  # released: a handle of a replaced process is not sent again
+    assert robots_alive() >= 1
     r = Robot("new")
     r.reset()
     assert r.name == "Rnew" and isinstance(r, Robot)
@@ -595,10 +631,10 @@ def test_after_a_crash_a_fresh_process_answers():
     assert add(1, 1) == 2
 '''
 
-NAMES = ["LIMIT", "TABLE", "Anything", "BankError", "Deck", "Money", "NotPositiveError", "Overdrawn",
-         "Robot", "Timer", "add", "apply", "check", "cleaned", "countdown", "die", "huge",
-         "interrupt", "is_prime", "liar", "make_adder", "mixed", "panels", "plot", "shout",
-         "slow", "withdraw"]
+NAMES = ["LIMIT", "TABLE", "Anything", "BankError", "Deck", "Money", "NotPositiveError",
+         "Overdrawn", "Robot", "Timer", "add", "apply", "check", "cleaned", "countdown", "die",
+         "get_add", "huge", "interrupt", "is_prime", "liar", "make_adder", "mascot", "mixed",
+         "panels", "plot", "robots_alive", "shout", "slow", "withdraw"]
 
 
 @pytest.fixture(scope="module")
@@ -625,6 +661,8 @@ PASSING = [
     "test_a_figure_stays_and_answers", "test_a_list_of_handles",
     "test_class_imported_is_the_class_of_instances",
     "test_a_metaclass_cannot_answer_isinstance",
+    "test_handles_the_tests_drop_are_released_in_the_worker",
+    "test_a_function_met_again_is_the_same_local_function",
     "test_names_and_classes_are_found_again_after_a_replacement",
     "test_after_a_crash_a_fresh_process_answers",
 ]
@@ -696,8 +734,9 @@ def test_no_ordinary_exception_says_cannot_be_sent(run: Pair) -> None:
 def test_the_student_side_loaded_once_per_worker(run: Pair) -> None:
     # The first worker's load is the one reported; replacements load again silently.
     assert run.student.one("load") == {"ok": True, "message": (
-        "cleaned ran inside a cell (the tests found it by running the notebook's cells). "
-        "Make cleaned a top-level function (marimo: @app.function) so it can be imported.")}
+        "cleaned, mascot ran inside a cell (the tests found it by running the notebook's "
+        "cells). Make cleaned a top-level function (marimo: @app.function) so it can be "
+        "imported.")}
 
 
 def test_all_outcomes_are_accounted_for(run: Pair) -> None:
