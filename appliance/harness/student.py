@@ -95,7 +95,8 @@ def _enter(obj: Any) -> Any:
 
 def _exit(obj: Any, exc: Any = None) -> bool:
     """`with` ends: `exc` is the exception the block raised (one of the notebook's, or a
-    stand-in the tests' side described as [builtin name, message]), or None."""
+    stand-in for one of the tests', of the same builtin class and without its text), or
+    None."""
     if exc is None:
         return bool(type(obj).__exit__(obj, None, None, None))
     if isinstance(exc, list):

@@ -185,6 +185,7 @@ NOTEBOOK = marimo_notebook(
 
         def __exit__(self, kind, exc, tb):
             self.state = "stopped" if kind is None else f"stopped by {kind.__name__}"
+            self.seen = "" if exc is None else str(exc)
             return kind is ZeroDivisionError
     """,
     """
@@ -497,10 +498,11 @@ def test_with_statement():
     with t:
         1 / 0
     assert t.state == "stopped by ZeroDivisionError"
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError):
         with t:
-            raise KeyError("k")
-    assert t.state == "stopped by KeyError"
+            raise ValueError("the test's own words")
+    assert t.state == "stopped by ValueError"
+    assert t.seen == ""  # the class of the test's exception crosses, never its text
 
 
 def test_functions_cross_both_ways():
@@ -624,7 +626,12 @@ def test_names_and_classes_are_found_again_after_a_replacement():
 
 
 def test_the_process_dies():
+    KEPT["crashed"] = Robot("before the crash")
     die()
+
+
+def test_a_handle_from_a_crashed_process_fails_clearly():
+    KEPT["crashed"].name
 
 
 def test_after_a_crash_a_fresh_process_answers():
@@ -696,6 +703,9 @@ REFUSED = [
      "was an object in the notebook's process that was replaced when a call ran out of time"),
     ("test_the_process_dies", "The notebook stopped its Python process during die() "
                               "(exit status 3)"),
+    ("test_a_handle_from_a_crashed_process_fails_clearly",
+     "Robot was an object in the notebook's process that was replaced when the notebook's "
+     "process ended"),
 ]
 
 
