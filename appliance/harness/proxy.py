@@ -492,8 +492,11 @@ class Session:
         try:
             exc = cls.__new__(cls, *args)
             floor.__init__(exc, *args)
-        except Exception:
-            exc = cls.__new__(cls)
+        except Exception:  # the builtin base wants other arguments (UnicodeDecodeError)
+            try:
+                exc = cls.__new__(cls)
+            except Exception:
+                return RuntimeError(f"{cls.__name__}: {message}")
         exc.args = tuple(args)
         vars(exc).update(_mb=_Ref(self.gen, i, cls.__name__, f"{cls.__name__} is"),
                          _mb_message=message)
