@@ -9,11 +9,13 @@ The link (fd 5, tests <-> supervisor) is the control channel; frames carry an id
 to a request the tests gave up on is dropped by them:
 
     tests -> {"id", "op": "hello"}
-          <- {"id", "kind": "ready", "gen": n} + the worker's socket,
-             or {"id", "kind": "load", "message"}: the notebook did not load
-    tests -> {"id", "op": "reset", "why": "timeout" | "crashed", "during": "is_prime()"}
-          <- the same as hello, for a fresh worker (generation n + 1), with "died": how the
-             old one ended when it crashed
+          <- {"id", "kind": "ready", "gen": n, "message", "fd": true} + the worker's socket
+             ("message": the loader's advice, if any), or {"id", "kind": "load", "message"}:
+             the notebook did not load
+    tests -> {"id", "op": "reap", "during": "is_prime()"}      the worker's socket closed
+          <- {"id", "kind": "reaped", "died": "The notebook stopped its Python process..."}
+    tests -> {"id", "op": "reset"}          after a call ran out of time, or a reap
+          <- the same as hello, for a fresh worker (generation n + 1)
 
 The worker's socket carries one request at a time and its reply, without ids: when a request
 runs out of time the tests ask for a reset and never read that socket again.
