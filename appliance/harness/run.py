@@ -245,8 +245,8 @@ def run_tests_side(args: argparse.Namespace, staging: str, harness_dir: str,
     wire = import_harness(harness_dir, "wire")
     proxy = import_harness(harness_dir, "proxy")
     # The submission's text may be staged here for source checks; it is never imported.
-    module, session = proxy.make_module(LINK_FD, args.names, codec, wire, args.test_timeout,
-                                        os.path.join(staging, "submission.py"))
+    module, notebook = proxy.make_module(LINK_FD, args.names, codec, wire, args.test_timeout,
+                                         os.path.join(staging, "submission.py"))
     sys.modules["submission"] = module
     report = plugin.make_plugin(args.mode, emit, snapshots, module)
     hidden = os.path.join(staging, HIDDEN_DIR)
@@ -259,7 +259,7 @@ def run_tests_side(args: argparse.Namespace, staging: str, harness_dir: str,
         def pytest_runtestloop(self, session: pytest.Session) -> Optional[bool]:
             """Before the first test: the notebook has loaded, or no test runs at all."""
             try:
-                connect()
+                notebook.connect()
             except proxy.LoadFailed:
                 stopped.append(True)
                 return True  # the student's sandbox reports why
@@ -271,14 +271,13 @@ def run_tests_side(args: argparse.Namespace, staging: str, harness_dir: str,
             first; then each call into the notebook may take what is left of the test's time
             limit, so its own message ("did not return within") comes before pytest-timeout's,
             which has a second more."""
-            session.before_test()
-            session.deadline = time.monotonic() + args.test_timeout
+            notebook.before_test()
+            notebook.deadline = time.monotonic() + args.test_timeout
             try:
                 yield
             finally:
-                session.deadline = None
+                notebook.deadline = None
 
-    connect = session.connect
     status = pytest.main(pytest_args(args.mode, args.test_timeout + 1, hidden),
                          plugins=[pytest_timeout, report, Notebook()])
     return EXIT_STOPPED if stopped else int(status)
