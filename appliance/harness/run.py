@@ -27,6 +27,7 @@ LINK_FD = 5  # process isolation: the socket between the tests' and the student'
 HIDDEN_DIR = "hidden"  # the read-only folder of hidden tests in the staging dir
 NONCE_MAX = 4096
 NAMES_MAX = 64  # names in the `names` record (report.h REPORT_NAMES_MAX)
+NAME_MAX = 128  # characters of one name (report.h REPORT_FIELD_MAX)
 # `end` exitstatus when the harness stopped before pytest because the notebook did not parse or
 # load: pytest's "interrupted", so a caller that only checks for 0 never mistakes it for a plan.
 EXIT_STOPPED = 2
@@ -135,11 +136,17 @@ def scaffold_names(module: types.ModuleType, needed: set[str]) -> list[str]:
     it is (a function, a class, a variable of the setup cell or of a cell), then the other
     functions and classes the scaffold defines. In process isolation the student's sandbox
     loads the notebook checking that it defines each of them, so a notebook without one
-    fails with the loader's message. At most NAMES_MAX ASCII names (markbook's bound)."""
+    fails with the loader's message. At most NAMES_MAX ASCII names of at most NAME_MAX
+    characters (markbook's bounds); a name beyond them is still found, by the tests' first
+    use of it, without the loader's check."""
     defined = vars(module)
-    imported = sorted(n for n in needed if n in defined and n.isascii() and n.isidentifier())
+
+    def fits(name: str) -> bool:
+        return name.isascii() and name.isidentifier() and len(name) <= NAME_MAX
+
+    imported = sorted(n for n in needed if n in defined and fits(n))
     own = sorted(name for name, value in defined.items()
-                 if not name.startswith("_") and name.isascii() and name not in imported
+                 if not name.startswith("_") and fits(name) and name not in imported
                  and isinstance(value, (types.FunctionType, type))
                  and getattr(value, "__module__", None) == module.__name__)
     return (imported + own)[:NAMES_MAX]
