@@ -542,6 +542,10 @@ def test_handle_compared_with_a_plain_value_fails():
     assert is_prime(7) == True  # noqa: E712
 
 
+def test_handle_where_a_number_is_expected_fails():
+    assert is_prime(7) == 42
+
+
 def test_plain_value_compared_with_a_handle_fails():
     assert True == is_prime(7)  # noqa: E712
 
@@ -687,6 +691,8 @@ REFUSED = [
      "is_prime returned a _Answer where the tests expect a bool: return a bool. A _Answer "
      "stays in the notebook's sandbox (it cannot be sent between the sandboxes as a value), "
      "so the tests cannot compare it with their bool."),
+    ("test_handle_where_a_number_is_expected_fails",
+     "is_prime returned a _Answer where the tests expect an int: return an int."),
     ("test_plain_value_compared_with_a_handle_fails",
      "is_prime returned a _Answer where the tests expect a bool"),
     ("test_handle_not_equal_fails_too", "is_prime returned a _Answer where the tests expect a bool"),
