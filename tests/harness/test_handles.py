@@ -695,7 +695,8 @@ REFUSED = [
      "is_prime returned a _Answer where the tests expect an int: return an int."),
     ("test_plain_value_compared_with_a_handle_fails",
      "is_prime returned a _Answer where the tests expect a bool"),
-    ("test_handle_not_equal_fails_too", "is_prime returned a _Answer where the tests expect a bool"),
+    ("test_handle_not_equal_fails_too",
+     "is_prime returned a _Answer where the tests expect a bool"),
     ("test_truth_of_a_handle_fails",
      "is_prime returned a _Answer where the tests expect a truth value: return a bool."),
     ("test_truth_of_a_students_class_fails_even_with_its_own_bool",
@@ -816,5 +817,6 @@ def test_a_name_the_notebook_lacks_fails_with_the_loaders_message(tmp_path: Path
     pair = grade(tmp_path, notebook, {"test_lacks.py": tests}, ["add", "helper"])
     load = pair.student.one("load")
     assert load["ok"] is False
-    assert load["message"].startswith("helper is not defined at the top level of the notebook"), load
+    assert load["message"].startswith(
+        "helper is not defined at the top level of the notebook"), load
     assert pair.tests.all("test") == [] and pair.tests.one("end") == {"exitstatus": 2}
