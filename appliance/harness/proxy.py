@@ -63,7 +63,7 @@ class LoadFailed(Exception):
 
 
 # pytest prints these as "SandboxError: ...", without this module's private name.
-SandboxError.__module__ = NotebookTraceback.__module__ = "builtins"
+SandboxError.__module__ = NotebookTraceback.__module__ = LoadFailed.__module__ = "builtins"
 
 
 def _a(name: str) -> str:
