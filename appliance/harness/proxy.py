@@ -257,7 +257,7 @@ class Session:
                 if not isinstance(exc, BaseException):
                     raise codec.CodecError("an exception is not one")
             elif "e" in reply:
-                return _raise(SandboxError(f"{label}: {str(reply['e'])[:2000]}"))
+                raise SandboxError(f"{label}: {str(reply['e'])[:2000]}")
             elif "s" in reply:
                 return self.signature(reply["s"])
             else:
@@ -626,11 +626,6 @@ def _source_pointer(path: str, line: int, name: str) -> Any:
     student's source there (it is never called)."""
     code = compile("def f():\n    pass\n", path, "exec").co_consts[0]
     return types.FunctionType(code.replace(co_firstlineno=line, co_name=name), {})
-
-
-def _raise(e: BaseException) -> Any:
-    __tracebackhide__ = True
-    raise e
 
 
 _session: Any = None  # the Session of this sandbox; handles and mirrors use it
