@@ -79,6 +79,18 @@ NOTEBOOK = marimo_notebook(
     """,
     """
     @app.class_definition
+    class Halt(SystemExit):
+        pass
+    """,
+    """
+    @app.function
+    def leave(how):
+        if how == "exit":
+            raise SystemExit(3)
+        raise Halt("halted")
+    """,
+    """
+    @app.class_definition
     class Robot:
         made = 0
 
@@ -346,8 +358,8 @@ import pytest
 import submission
 from submission import (LIMIT, TABLE, Anything, BankError, Deck, Money, NotPositiveError,
                         Overdrawn, Robot, Timer, add, apply, check, cleaned, countdown, die,
-                        get_add, huge, interrupt, is_prime, liar, make_adder, mascot, mixed,
-                        panels, plot, robots_alive, shout, slow, withdraw)
+                        get_add, huge, interrupt, is_prime, leave, liar, make_adder, mascot,
+                        mixed, panels, plot, robots_alive, shout, slow, withdraw)
 
 KEPT = {}
 
@@ -391,6 +403,11 @@ def test_uncaught_exception_shows_the_notebooks_traceback():
 def test_keyboard_interrupt_does_not_stop_the_tests():
     with pytest.raises(RuntimeError, match="KeyboardInterrupt: stop"):
         interrupt()
+    with pytest.raises(RuntimeError, match="SystemExit: 3"):
+        leave("exit")
+    with pytest.raises(RuntimeError, match="halted") as info:
+        leave("halt")
+    assert type(info.value).__name__ == "Halt" and not isinstance(info.value, SystemExit)
 
 
 def test_function_keeps_signature_name_and_doc():
@@ -644,8 +661,8 @@ def test_after_a_crash_a_fresh_process_answers():
 
 NAMES = ["LIMIT", "TABLE", "Anything", "BankError", "Deck", "Money", "NotPositiveError",
          "Overdrawn", "Robot", "Timer", "add", "apply", "check", "cleaned", "countdown", "die",
-         "get_add", "huge", "interrupt", "is_prime", "liar", "make_adder", "mascot", "mixed",
-         "panels", "plot", "robots_alive", "shout", "slow", "withdraw"]
+         "get_add", "huge", "interrupt", "is_prime", "leave", "liar", "make_adder", "mascot",
+         "mixed", "panels", "plot", "robots_alive", "shout", "slow", "withdraw"]
 
 
 @pytest.fixture(scope="module")
