@@ -4,11 +4,14 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fsutil.h"
 #include "json.h"
@@ -202,37 +205,165 @@ list_dir(const char *dir, int (*keep)(const char *dir, const char *name, void *a
 	return 0;
 }
 
-static int
-is_regular(const char *dir, const char *name)
+int
+course_is_test_file(const char *path)
 {
-	char path[PATH_MAX];
-	struct stat st;
+	const char *base = strrchr(path, '/');
 
-	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+	base = base ? base + 1 : path;
+	/* pytest's default python_files, matched as it does on the last part. */
+	return fnmatch("test_*.py", base, 0) == 0 || fnmatch("*_test.py", base, 0) == 0;
+}
+
+static int
+ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), k = strlen(tail);
+
+	return n >= k && strcmp(s + n - k, tail) == 0;
+}
+
+/* The files of one side of an exercise being listed: exercises/<slug>
+ * (handed to students) or hidden/<slug> (staged for the tests). */
+struct listing {
+	const char *top;	/* the folder, as markbook opens it */
+	const char *shown;	/* the folder as the teacher names it, for messages */
+	const char *what;	/* what its files are for, for messages */
+	const char *scaffold;	/* exercises/<slug>: the scaffold's name; NULL for hidden */
+	char **files;		/* paths relative to `top` */
+	size_t n;
+};
+
+/* Whether entry `name` of folder `rel` ("" at the top) is left out: never
+ * dot files (editors' and git's) or __pycache__; at the top, exercise.json,
+ * the scaffold and practice/ (served to browsers as it is), or solution.py. */
+static int
+left_out(const struct listing *l, const char *rel, const char *name, int is_dir)
+{
+	if (name[0] == '.' || strcmp(name, "__pycache__") == 0)
+		return 1;
+	if (*rel != '\0')
 		return 0;
-	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+	if (l->scaffold != NULL)
+		return is_dir ? strcmp(name, "practice") == 0 :
+		    strcmp(name, "exercise.json") == 0 || strcmp(name, l->scaffold) == 0;
+	return !is_dir && strcmp(name, "solution.py") == 0;
 }
 
-/* Data files handed to students: every regular file but the scaffold and
- * exercise.json, and no dot files. */
-static int
-keep_data(const char *dir, const char *name, void *arg)
-{
-	const char *scaffold = arg;
+static int list_folder(struct listing *l, const char *rel, int depth, char *err,
+    size_t errlen);
 
-	return name[0] != '.' && strcmp(name, "exercise.json") != 0 &&
-	    strcmp(name, scaffold) != 0 && is_regular(dir, name);
+/* Add entry `name` of folder `rel` to `l`: a regular file within the limits,
+ * or a folder's files. Links are never followed (one may lead anywhere). */
+static int
+list_entry(struct listing *l, const char *rel, const char *name, int depth, char *err,
+    size_t errlen)
+{
+	char *sub = NULL, *path = NULL, **grown;
+	size_t limit;
+	struct stat st;
+	int fd, rc = -1;
+
+	if (asprintf(&sub, "%s%s%s", rel, *rel ? "/" : "", name) < 0) {
+		sub = NULL;
+		goto oom;
+	}
+	if (asprintf(&path, "%s/%s", l->top, sub) < 0) {
+		path = NULL;
+		goto oom;
+	}
+	if (strlen(path) >= PATH_MAX) {
+		msg_fail(err, errlen, "%s/%s: the path is too long; shorten its names.", l->shown, sub);
+		goto out;
+	}
+	if (lstat(path, &st) < 0) {
+		msg_fail(err, errlen, "%s/%s: %s.", l->shown, sub, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode) && !left_out(l, rel, name, 1)) {
+		if (depth == COURSE_DEPTH_MAX) {
+			msg_fail(err, errlen, "%s/%s: folders nested more than %d deep; move its files "
+			    "up.", l->shown, sub, COURSE_DEPTH_MAX);
+			goto out;
+		}
+		rc = list_folder(l, sub, depth + 1, err, errlen);
+		goto out;
+	}
+	rc = 0;
+	if (!S_ISREG(st.st_mode) || left_out(l, rel, name, 0))
+		goto out;
+	rc = -1;
+	limit = l->scaffold == NULL && ends_with(name, ".py") ? COURSE_FILE_MAX : COURSE_DATA_MAX;
+	if ((unsigned long long)st.st_size > limit) {
+		msg_fail(err, errlen, "%s/%s: %.1f MiB; markbook copies it for every grading and "
+		    "takes files of at most %d MiB (a .py file of hidden/ at most %d MiB). Make it "
+		    "smaller.", l->shown, sub, (double)st.st_size / (1024 * 1024),
+		    COURSE_DATA_MAX >> 20, COURSE_FILE_MAX >> 20);
+		goto out;
+	}
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		msg_fail(err, errlen, "%s/%s cannot be read: %s.", l->shown, sub, strerror(errno));
+		goto out;
+	}
+	close(fd);
+	if (l->n == COURSE_FILES_MAX) {
+		msg_fail(err, errlen, "%s: more than %d files %s (%s is one too many). Combine some "
+		    "(a .zip the notebook unpacks) or remove those that are not needed.", l->shown,
+		    COURSE_FILES_MAX, l->what, sub);
+		goto out;
+	}
+	if ((grown = realloc(l->files, (l->n + 1) * sizeof *grown)) == NULL)
+		goto oom;
+	l->files = grown;
+	l->files[l->n++] = sub;
+	sub = NULL;
+	rc = 0;
+	goto out;
+oom:
+	msg_fail(err, errlen, "out of memory");
+out:
+	free(sub);
+	free(path);
+	return rc;
 }
 
-/* Hidden files staged for a run: every .py but the reference solution. */
+/* Add the files of folder `rel` of `l` ("" for the top), `depth` folders down. */
 static int
-keep_test(const char *dir, const char *name, void *arg)
+list_folder(struct listing *l, const char *rel, int depth, char *err, size_t errlen)
 {
-	size_t n = strlen(name);
+	struct dirent **names = NULL;
+	char *dir = NULL;
+	int n, i, rc = 0;
 
-	(void)arg;
-	return name[0] != '.' && n > 3 && strcmp(name + n - 3, ".py") == 0 &&
-	    strcmp(name, "solution.py") != 0 && is_regular(dir, name);
+	if (asprintf(&dir, "%s%s%s", l->top, *rel ? "/" : "", rel) < 0)
+		return msg_fail(err, errlen, "out of memory");
+	if ((n = scandir(dir, &names, NULL, alphasort)) < 0)
+		rc = msg_fail(err, errlen, "%s%s%s: %s.", l->shown, *rel ? "/" : "", rel,
+		    strerror(errno));
+	for (i = 0; i < n; i++) {
+		if (rc == 0 && strcmp(names[i]->d_name, ".") != 0 &&
+		    strcmp(names[i]->d_name, "..") != 0)
+			rc = list_entry(l, rel, names[i]->d_name, depth, err, errlen);
+		free(names[i]);
+	}
+	free(names);
+	free(dir);
+	return rc;
+}
+
+/* Every file of `l` into `*files` (sorted, relative paths), within the limits.
+ * Returns 0, or -1 with a sentence naming the file in `err`; `*files` is the
+ * caller's to free either way. */
+static int
+list_files(struct listing *l, char ***files, size_t *n, char *err, size_t errlen)
+{
+	int rc = list_folder(l, "", 0, err, errlen);
+
+	*files = l->files;
+	*n = l->n;
+	if (rc == 0 && l->n > 0)
+		qsort(l->files, l->n, sizeof *l->files, cmp_str);
+	return rc;
 }
 
 static char *
@@ -250,16 +381,66 @@ shown(const char *dir)
 	return strcmp(dir, ".") == 0 ? "" : dir;
 }
 
+/* The tests among the hidden files: at least one, as pytest names them. */
+static int
+pick_tests(struct exercise *ex, const char *shown_hidden, char *err, size_t errlen)
+{
+	if ((ex->test_files = calloc(ex->n_hidden_files + 1, sizeof *ex->test_files)) == NULL)
+		return msg_fail(err, errlen, "out of memory");
+	for (size_t i = 0; i < ex->n_hidden_files; i++) {
+		if (!course_is_test_file(ex->hidden_files[i]))
+			continue;
+		if ((ex->test_files[ex->n_test_files] = strdup(ex->hidden_files[i])) == NULL)
+			return msg_fail(err, errlen, "out of memory");
+		ex->n_test_files++;
+	}
+	if (ex->n_test_files == 0)
+		return msg_fail(err, errlen, "%s: no test file. Name the hidden tests test_*.py or "
+		    "*_test.py (pytest's names for test files); other .py files there are helpers.",
+		    shown_hidden);
+	return 0;
+}
+
+/* Names the staging folder gives a meaning (CONTRIBUTING.md): the
+ * submission's copies, the hidden/ folder, and modules the tests import. */
+static int
+check_names(const struct exercise *ex, const char *shown_ex, const char *shown_hidden,
+    char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ex->n_hidden_files; i++)
+		if (strcmp(ex->hidden_files[i], "submission.py") == 0)
+			return msg_fail(err, errlen, "%s/submission.py: markbook puts the student's "
+			    "notebook there while grading (tests may read it); rename this file.",
+			    shown_hidden);
+	for (size_t i = 0; i < ex->n_data_files; i++) {
+		const char *name = ex->data_files[i];
+
+		if (strcmp(name, "submission.py") == 0 || strcmp(name, "hidden") == 0 ||
+		    strncmp(name, "hidden/", 7) == 0)
+			return msg_fail(err, errlen, "%s/%s: markbook puts the student's notebook "
+			    "(submission.py) and the hidden tests (hidden/) there while grading; rename "
+			    "it.", shown_ex, name);
+		if (strchr(name, '/') == NULL && ends_with(name, ".py") &&
+		    bsearch(&name, ex->hidden_files, ex->n_hidden_files, sizeof(char *),
+		    cmp_str) != NULL)
+			return msg_fail(err, errlen, "%s/%s: a data file may not have the name of a "
+			    "hidden test or helper module (the tests would import the wrong one); "
+			    "rename it.", shown_ex, name);
+	}
+	return 0;
+}
+
 int
 course_load_exercise(const char *dir, const char *slug, struct exercise *ex,
     char *err, size_t errlen)
 {
 	char file[PATH_MAX], scaffold_name[COURSE_SLUG_MAX + 4];
 	const char *pre = shown(dir), *sep = *shown(dir) ? "/" : "";
-	char *text = NULL, *jpath = NULL, *spath = NULL;
+	char *text = NULL, *jpath = NULL, *spath = NULL, *shown_ex = NULL, *shown_hidden = NULL;
+	struct listing exl = { 0 }, hl = { 0 };
 	const char *parse_end = NULL;
 	cJSON *json = NULL, *it;
-	size_t len, i;
+	size_t len;
 	int rc = -1, v, too_deep;
 
 	memset(ex, 0, sizeof *ex);
@@ -394,46 +575,32 @@ course_load_exercise(const char *dir, const char *slug, struct exercise *ex,
 		    errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
 		goto out;
 	}
-	if (list_dir(ex->dir, keep_data, scaffold_name, &ex->data_files, &ex->n_data_files) < 0) {
-		msg_fail(err, errlen, "%s%sexercises/%s: %s.", pre, sep, slug,
-		    errno == E2BIG ? "too many data files" : strerror(errno));
-		goto out;
+	if (asprintf(&shown_ex, "%s%sexercises/%s", pre, sep, slug) < 0) {
+		shown_ex = NULL;
+		goto oom;
 	}
+	if (asprintf(&shown_hidden, "%s%shidden/%s", pre, sep, slug) < 0) {
+		shown_hidden = NULL;
+		goto oom;
+	}
+	exl.top = ex->dir;
+	exl.shown = shown_ex;
+	exl.what = "to hand out with the scaffold";
+	exl.scaffold = scaffold_name;
+	if (list_files(&exl, &ex->data_files, &ex->n_data_files, err, errlen) < 0)
+		goto out;
 	if (!fs_is_dir(ex->hidden_dir)) {
-		msg_fail(err, errlen, "%s%shidden/%s: missing (the hidden tests of %s go there, "
-		    "as test_*.py files).", pre, sep, slug, slug);
+		msg_fail(err, errlen, "%s: missing (the hidden tests of %s go there, as test_*.py "
+		    "or *_test.py files).", shown_hidden, slug);
 		goto out;
 	}
-	if (list_dir(ex->hidden_dir, keep_test, NULL, &ex->test_files, &ex->n_test_files) < 0) {
-		msg_fail(err, errlen, "%s%shidden/%s: %s.", pre, sep, slug,
-		    errno == E2BIG ? "too many files" : strerror(errno));
+	hl.top = ex->hidden_dir;
+	hl.shown = shown_hidden;
+	hl.what = "to stage beside the tests";
+	if (list_files(&hl, &ex->hidden_files, &ex->n_hidden_files, err, errlen) < 0 ||
+	    pick_tests(ex, shown_hidden, err, errlen) < 0 ||
+	    check_names(ex, shown_ex, shown_hidden, err, errlen) < 0)
 		goto out;
-	}
-	for (i = 0; i < ex->n_test_files; i++)
-		if (strncmp(ex->test_files[i], "test_", 5) == 0)
-			break;
-	if (i == ex->n_test_files) {
-		msg_fail(err, errlen, "%s%shidden/%s: no test_*.py file (write the hidden tests "
-		    "there).", pre, sep, slug);
-		goto out;
-	}
-	for (i = 0; i < ex->n_data_files; i++)
-		if (bsearch(&ex->data_files[i], ex->test_files, ex->n_test_files,
-		    sizeof(char *), cmp_str) != NULL ||
-		    strcmp(ex->data_files[i], "submission.py") == 0) {
-			msg_fail(err, errlen, "%s%sexercises/%s/%s: a data file may not have the name "
-			    "of a hidden test or submission.py (rename it).", pre, sep, slug,
-			    ex->data_files[i]);
-			goto out;
-		}
-	{
-		char *data = path_join(ex->hidden_dir, "data");
-
-		if (data == NULL)
-			goto oom;
-		ex->has_hidden_data = fs_is_dir(data);
-		free(data);
-	}
 	rc = 0;
 	goto out;
 oom:
@@ -443,6 +610,8 @@ out:
 	free(text);
 	free(jpath);
 	free(spath);
+	free(shown_ex);
+	free(shown_hidden);
 	return rc;
 }
 
@@ -512,6 +681,7 @@ course_exercise_free(struct exercise *ex)
 	free(ex->hidden_dir);
 	free(ex->scaffold);
 	free_list(ex->data_files, ex->n_data_files);
+	free_list(ex->hidden_files, ex->n_hidden_files);
 	free_list(ex->test_files, ex->n_test_files);
 	memset(ex, 0, sizeof *ex);
 }

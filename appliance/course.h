@@ -5,14 +5,16 @@
 #include <time.h>
 
 /* A course folder: exercises/<slug>/ (exercise.json, the scaffold <slug>.py,
- * data files handed to students) and hidden/<slug>/ (test_*.py, optional
- * solution.py and data/), as CONTRIBUTING.md describes. */
+ * data files handed to students, in subfolders too) and hidden/<slug>/ (the
+ * tests, test_*.py or *_test.py, with what they read: conftest.py, helper
+ * modules, data; and solution.py), as CONTRIBUTING.md describes. */
 
 #define COURSE_SLUG_MAX		64
 #define COURSE_JSON_MAX		(64 * 1024)	/* exercise.json */
-#define COURSE_FILE_MAX		(1024 * 1024)	/* scaffold, each hidden test */
-#define COURSE_FILES_MAX	64		/* data files, hidden tests */
-#define COURSE_DATA_MAX		(64 * 1024 * 1024)	/* each data file */
+#define COURSE_FILE_MAX		(1024 * 1024)	/* scaffold, each .py of hidden/<slug> */
+#define COURSE_FILES_MAX	64		/* exercises; files staged from each side */
+#define COURSE_DATA_MAX		(64 * 1024 * 1024)	/* each other file staged */
+#define COURSE_DEPTH_MAX	8		/* folders below exercises/<slug>, hidden/<slug> */
 
 #define COURSE_TIMEOUT_DEFAULT		30
 #define COURSE_TEST_TIMEOUT_DEFAULT	10
@@ -59,11 +61,19 @@ struct exercise {
 	char *hidden_dir;		/* <course>/hidden/<slug> */
 	char *scaffold;			/* the scaffold's text */
 	size_t scaffold_len;
-	char **data_files;		/* names in dir handed to students */
+	/* Paths relative to `dir` (data/canucks.csv), sorted: every regular
+	 * file but exercise.json, the scaffold, practice/, __pycache__ and dot
+	 * files. Handed to students and staged beside the notebook as laid out. */
+	char **data_files;
 	size_t n_data_files;
-	char **test_files;		/* .py names in hidden_dir but solution.py */
+	/* Paths relative to `hidden_dir`, sorted: every regular file staged in
+	 * hidden/ for the tests (tests, conftest.py, helpers, data), all but
+	 * solution.py, __pycache__ and dot files. */
+	char **hidden_files;
+	size_t n_hidden_files;
+	/* Those of `hidden_files` pytest collects as tests (course_is_test_file). */
+	char **test_files;
 	size_t n_test_files;
-	int has_hidden_data;		/* hidden_dir/data exists */
 };
 
 struct course {
@@ -74,6 +84,10 @@ struct course {
 
 /* Nonzero when `slug` is 1..COURSE_SLUG_MAX characters of [a-z0-9-]. */
 int course_valid_slug(const char *slug);
+
+/* Nonzero when `path`'s last part is a name pytest collects tests from by
+ * default: test_*.py or *_test.py. */
+int course_is_test_file(const char *path);
 
 /* Load and check exercise `slug` of the course at `dir`. Returns 0, or -1
  * with a sentence naming the file and the problem in `err`. The caller frees

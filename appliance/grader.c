@@ -89,93 +89,101 @@ make_nonce(char *out)
 	return 0;
 }
 
+/* Write `len` bytes as `dir`/`rel` with `mode`, making the folders of `rel`
+ * on the way (0755; given to `owner` when it is not NULL, so that the
+ * notebook may write beside its data files as it could in the course folder).
+ * Returns 0, or -1 with errno set. */
 static int
-write_in(const char *dir, const char *rel, const void *data, size_t len)
+write_in(const char *dir, const char *rel, const void *data, size_t len, mode_t mode,
+    const struct sandbox_identity *owner)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], *slash;
 
 	if (snprintf(path, sizeof path, "%s/%s", dir, rel) >= (int)sizeof path) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	return fs_write_file(path, data, len, 0644);
+	for (slash = strchr(path + strlen(dir) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(path, 0755) == 0) {
+			if (owner && chown(path, owner->uid, owner->gid) < 0)
+				return -1;
+		} else if (errno != EEXIST)
+			return -1;
+		*slash = '/';
+	}
+	return fs_write_file(path, data, len, mode);
 }
 
 /* Write the embedded harness into dir/.markbook, making its sub-folders. */
 static int
 stage_harness(const char *dir)
 {
-	char path[PATH_MAX];
+	char rel[PATH_MAX];
 
-	for (const struct embedded_file *f = embedded_harness; f->path; f++) {
-		char *slash;
-
-		if (snprintf(path, sizeof path, "%s/.markbook/%s", dir, f->path) >=
-		    (int)sizeof path) {
-			errno = ENAMETOOLONG;
+	for (const struct embedded_file *f = embedded_harness; f->path; f++)
+		if (snprintf(rel, sizeof rel, ".markbook/%s", f->path) >= (int)sizeof rel ||
+		    write_in(dir, rel, f->data, f->len, 0644, NULL) < 0)
 			return -1;
-		}
-		for (slash = strchr(path + strlen(dir) + 1, '/'); slash;
-		    slash = strchr(slash + 1, '/')) {
-			*slash = '\0';
-			if (mkdir(path, 0755) < 0 && errno != EEXIST)
-				return -1;
-			*slash = '/';
-		}
-		if (fs_write_file(path, f->data, f->len, 0644) < 0)
-			return -1;
-	}
 	return 0;
 }
 
-/* Make the staging folder described in CONTRIBUTING.md. */
+/* Copy the course's file `rel` of `from` (`shown` to the teacher) into the
+ * staging folder `to`, keeping its relative path. */
+static int
+stage_copy(const char *from, const char *shown, const char *rel, const char *to,
+    const struct sandbox_identity *owner, char *err, size_t errlen)
+{
+	char path[PATH_MAX], *data;
+	size_t len;
+	int w;
+
+	snprintf(path, sizeof path, "%s/%s", from, rel);
+	if ((data = fs_read_file(path, COURSE_DATA_MAX, &len)) == NULL)
+		return msg_fail(err, errlen, "%s/%s cannot be read for grading: %s. Put it back "
+		    "(or reload the course folder if you removed it on purpose).", shown, rel,
+		    errno == EFBIG ? "it grew past the limit of a staged file" : strerror(errno));
+	w = write_in(to, rel, data, len, 0644, owner);
+	free(data);
+	if (w < 0)
+		return msg_fail(err, errlen, "Cannot stage the submission in %s: %s.", to,
+		    strerror(errno));
+	return 0;
+}
+
+/* Make the staging folder described in CONTRIBUTING.md: the exercise's data
+ * files as the scaffold lays them out; with STAGE_SUBMISSION the submission's
+ * text as submission.py; with STAGE_HIDDEN the hidden files in hidden/, and
+ * the submission's text there too. */
 static int
 stage(const struct grader *g, int what, const char *source, size_t len,
     struct side *run, char *err, size_t errlen)
 {
 	const struct exercise *ex = g->ex;
-	char from[PATH_MAX], to[PATH_MAX];
-	size_t i;
+	const struct sandbox_identity *owner = g->id.drop ? &g->id : NULL;
+	char shown[COURSE_SLUG_MAX + 16], to[PATH_MAX];
 
 	if (sandbox_home_make(&run->home, &g->id, run->dir, sizeof run->dir, err, errlen) < 0)
 		return -1;
-	if ((what & STAGE_SUBMISSION) && write_in(run->dir, "submission.py", source, len) < 0)
+	/* The submission's text is read-only everywhere: tests may read it (a
+	 * source check), nothing may change it. */
+	if ((what & STAGE_SUBMISSION) &&
+	    write_in(run->dir, "submission.py", source, len, 0444, NULL) < 0)
 		goto fail;
-	for (i = 0; i < ex->n_data_files; i++) {
-		size_t dlen;
-		char *data;
-		int w;
-
-		snprintf(from, sizeof from, "%s/%s", ex->dir, ex->data_files[i]);
-		if ((data = fs_read_file(from, COURSE_DATA_MAX, &dlen)) == NULL)
-			goto fail;
-		w = write_in(run->dir, ex->data_files[i], data, dlen);
-		free(data);
-		if (w < 0)
-			goto fail;
-	}
+	snprintf(shown, sizeof shown, "exercises/%s", ex->slug);
+	for (size_t i = 0; i < ex->n_data_files; i++)
+		if (stage_copy(ex->dir, shown, ex->data_files[i], run->dir, owner, err,
+		    errlen) < 0)
+			return -1;
 	snprintf(to, sizeof to, "%s/hidden", run->dir);
-	if ((what & STAGE_HIDDEN) && mkdir(to, 0755) < 0)
+	if ((what & STAGE_HIDDEN) && (mkdir(to, 0755) < 0 ||
+	    write_in(to, "submission.py", source, len, 0444, NULL) < 0))
 		goto fail;
-	for (i = 0; (what & STAGE_HIDDEN) && i < ex->n_test_files; i++) {
-		size_t tlen;
-		char *text;
-		int w;
-
-		snprintf(from, sizeof from, "%s/%s", ex->hidden_dir, ex->test_files[i]);
-		if ((text = fs_read_file(from, COURSE_FILE_MAX, &tlen)) == NULL)
-			goto fail;
-		w = write_in(to, ex->test_files[i], text, tlen);
-		free(text);
-		if (w < 0)
-			goto fail;
-	}
-	if ((what & STAGE_HIDDEN) && ex->has_hidden_data) {
-		snprintf(from, sizeof from, "%s/data", ex->hidden_dir);
-		snprintf(to, sizeof to, "%s/hidden/data", run->dir);
-		if (fs_copy_tree(from, to) < 0)
-			goto fail;
-	}
+	snprintf(shown, sizeof shown, "hidden/%s", ex->slug);
+	for (size_t i = 0; (what & STAGE_HIDDEN) && i < ex->n_hidden_files; i++)
+		if (stage_copy(ex->hidden_dir, shown, ex->hidden_files[i], to, NULL, err,
+		    errlen) < 0)
+			return -1;
 	if (stage_harness(run->dir) < 0)
 		goto fail;
 	/* The home folder (sandbox_home_make) and its .tmp belong to the
@@ -288,8 +296,10 @@ run_harness(const struct grader *g, enum mode mode, const char *source, size_t l
 	snprintf(env_mpl, sizeof env_mpl, "MPLCONFIGDIR=%s/.tmp/matplotlib", g->id.home);
 	snprintf(ro_hidden, sizeof ro_hidden, "%s/hidden", g->id.home);
 	snprintf(ro_harness, sizeof ro_harness, "%s/.markbook", g->id.home);
-	if (prepare_side(g, isolated ? STAGE_HIDDEN : STAGE_HIDDEN | STAGE_SUBMISSION,
-	    source, len, &run->tests, &job, err, errlen) < 0)
+	/* The tests' side holds the submission's text in both isolations (source
+	 * checks); in process isolation nothing there runs it. */
+	if (prepare_side(g, STAGE_HIDDEN | STAGE_SUBMISSION, source, len, &run->tests, &job,
+	    err, errlen) < 0)
 		return -1;
 	job.argv = argv;
 	job.env = env;

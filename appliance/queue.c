@@ -26,7 +26,9 @@ cmp_slug(const void *a, const void *b)
 	    ((const struct queue_exercise *)b)->ex.slug);
 }
 
-/* Read the hidden tests of `qe` into one text, and hash it. */
+/* Hash every file staged for the tests of `qe` (tests, conftest.py, helpers,
+ * data), and keep the text of its Python files, which a student must never
+ * see quoted. */
 static int
 read_hidden(struct queue_exercise *qe, char hash[SHA256_HEX_LEN + 1])
 {
@@ -35,19 +37,24 @@ read_hidden(struct queue_exercise *qe, char hash[SHA256_HEX_LEN + 1])
 	size_t total = 0;
 
 	sha256_init(&c);
-	for (size_t i = 0; i < qe->ex.n_test_files; i++) {
+	for (size_t i = 0; i < qe->ex.n_hidden_files; i++) {
+		const char *name = qe->ex.hidden_files[i];
 		char path[PATH_MAX], *text, *grown;
-		size_t len;
+		size_t len, n = strlen(name);
 
-		if (snprintf(path, sizeof path, "%s/%s", qe->ex.hidden_dir,
-		    qe->ex.test_files[i]) >= (int)sizeof path) {
+		if (snprintf(path, sizeof path, "%s/%s", qe->ex.hidden_dir, name) >=
+		    (int)sizeof path) {
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-		if ((text = fs_read_file(path, COURSE_FILE_MAX, &len)) == NULL)
+		if ((text = fs_read_file(path, COURSE_DATA_MAX, &len)) == NULL)
 			return -1;
-		sha256_update(&c, qe->ex.test_files[i], strlen(qe->ex.test_files[i]) + 1);
+		sha256_update(&c, name, n + 1);
 		sha256_update(&c, text, len);
+		if (n < 3 || strcmp(name + n - 3, ".py") != 0) {
+			free(text);
+			continue;
+		}
 		if ((grown = realloc(qe->hidden_text, total + len + 2)) == NULL) {
 			free(text);
 			return -1;

@@ -152,6 +152,15 @@ def scaffold_names(module: types.ModuleType, needed: set[str]) -> list[str]:
     return (imported + own)[:NAMES_MAX]
 
 
+def hidden_sources(hidden: str) -> list[str]:
+    """The Python files of the hidden folder, subfolders included (tests, conftest.py,
+    helpers): what they import from `submission` is what the notebook must define. Not
+    hidden/submission.py, the submission's own text that markbook puts there to be read."""
+    own = os.path.join(hidden, "submission.py")
+    return sorted(path for path in glob.glob(os.path.join(hidden, "**", "*.py"), recursive=True)
+                  if path != own)
+
+
 def pytest_args(mode: str, timeout: float, hidden: str) -> list[str]:
     """pytest's command line: no cache, the read-only hidden/ folder as the only place tests,
     conftest.py files and configuration come from (the notebook may write files into the
@@ -210,7 +219,7 @@ def main(argv: list[str]) -> int:
         run_student_side(args, harness_dir, loader, parsed, emit)
         return finish(0)
     if args.mode == "notebook":  # the publish gate's look at the scaffold; nothing runs
-        tests = sorted(glob.glob(os.path.join(staging, HIDDEN_DIR, "*.py")))
+        tests = hidden_sources(os.path.join(staging, HIDDEN_DIR))
         emit({"kind": "notebook", **loader.notebook_shape(parsed.tree,
                                                           loader.needed_names(tests))})
         return finish(0)
@@ -222,7 +231,7 @@ def main(argv: list[str]) -> int:
     pytest_main = pytest.main
 
     hidden = os.path.join(staging, HIDDEN_DIR)
-    tests = sorted(glob.glob(os.path.join(hidden, "*.py")))
+    tests = hidden_sources(hidden)
     # The scaffold's names (--names, from the plan) and the tests' imports: found the same
     # way as in process isolation, functions left in cells included.
     needed = loader.needed_names(tests)

@@ -16,7 +16,8 @@ pytest_plugins = ["conftest_server"]
 
 HIDDEN_TESTS = (ROOT / "hidden" / "cp1-functions" / "test_cp1_functions.py").read_text()
 
-# Reads the hidden tests from its staging folder while grading and raises with their text,
+# Reads the hidden tests from its staging folder while grading and raises with their text
+# (test_*.py: hidden/ also holds the notebook's own text, submission.py),
 # so a careless server would show them to the student as the failure message.
 LEAK_IN_TEST = b'''import marimo
 
@@ -30,7 +31,7 @@ with app.setup:
 @app.function
 def is_prime(n: int) -> bool:
     text = ""
-    for path in glob.glob("hidden/*.py") + glob.glob("../hidden/*.py"):
+    for path in glob.glob("hidden/test_*.py") + glob.glob("../hidden/test_*.py"):
         with open(path) as f:
             text += f.read()
     print(text)
@@ -40,7 +41,7 @@ def is_prime(n: int) -> bool:
 # The same, while the notebook loads: the load error is the run's message.
 LEAK_ON_LOAD = LEAK_IN_TEST.replace(b'''@app.function
 def is_prime''', b'''    _text = ""
-    for _path in glob.glob("hidden/*.py"):
+    for _path in glob.glob("hidden/test_*.py"):
         with open(_path) as _f:
             _text += _f.read()
     raise RuntimeError("LEAK " + _text)

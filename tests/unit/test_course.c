@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -110,7 +111,7 @@ main(void)
 		CHECK(ex.feedback == COURSE_FEEDBACK_AFTER_DUE);
 		CHECK(ex.n_data_files == 1 && strcmp(ex.data_files[0], "data.csv") == 0);
 		CHECK(ex.n_test_files == 1 && strcmp(ex.test_files[0], "test_one.py") == 0);
-		CHECK(!ex.has_hidden_data);
+		CHECK(ex.n_hidden_files == 1 && strcmp(ex.hidden_files[0], "test_one.py") == 0);
 		course_exercise_free(&ex);
 	}
 	TEST("course_load_exercise takes max_points with two decimals, in hundredths") {
@@ -248,7 +249,7 @@ main(void)
 		fresh_course();
 		snprintf(p, sizeof p, "%s/hidden/ex1/test_one.py", root);
 		unlink(p);
-		EXPECT_ERROR("hidden/ex1: no test_*.py file");
+		EXPECT_ERROR("hidden/ex1: no test file. Name the hidden tests test_*.py or *_test.py");
 		fresh_course();
 		snprintf(p, sizeof p, "%s/hidden/ex1", root);
 		fs_remove_tree(p);
@@ -267,6 +268,168 @@ main(void)
 	TEST("course_load_exercise refuses a data file named like a hidden test") {
 		put("exercises/ex1/test_one.py", "x = 1\n");
 		EXPECT_ERROR("may not have the name of a hidden test");
+	}
+	fresh_course();
+	TEST("course_load_exercise hands out data in subfolders by their relative paths, but "
+	    "not practice/, dot files, __pycache__ or links") {
+		folder("exercises/ex1/data");
+		folder("exercises/ex1/data/raw");
+		folder("exercises/ex1/practice");
+		folder("exercises/ex1/.git");
+		folder("exercises/ex1/__pycache__");
+		put("exercises/ex1/data/canucks.csv", "player,goals\n");
+		put("exercises/ex1/data/raw/2024.csv", "x\n");
+		put("exercises/ex1/data/.DS_Store", "junk");
+		put("exercises/ex1/practice/index.html", "<html>");
+		put("exercises/ex1/.git/config", "[core]");
+		put("exercises/ex1/.notes.md", "mine");
+		put("exercises/ex1/__pycache__/ex1.cpython-311.pyc", "x");
+		folder("exercises/ex1/data/practice");	/* only the top-level practice/ is left out */
+		put("exercises/ex1/data/practice/a.txt", "a");
+		{
+			char target[512], link[512];
+
+			snprintf(target, sizeof target, "%s/hidden/ex1/solution.py", root);
+			snprintf(link, sizeof link, "%s/exercises/ex1/data/answers.py", root);
+			CHECK(symlink(target, link) == 0);
+		}
+		CHECK(load(&ex, err, sizeof err) == 0);
+		CHECK(ex.n_data_files == 4);
+		if (ex.n_data_files == 4) {
+			CHECK_STR(ex.data_files[0], "data.csv");
+			CHECK_STR(ex.data_files[1], "data/canucks.csv");
+			CHECK_STR(ex.data_files[2], "data/practice/a.txt");
+			CHECK_STR(ex.data_files[3], "data/raw/2024.csv");
+		}
+		course_exercise_free(&ex);
+	}
+	fresh_course();
+	TEST("course_is_test_file takes pytest's default names, test_*.py and *_test.py") {
+		CHECK(course_is_test_file("test_one.py"));
+		CHECK(course_is_test_file("nth_prime_test.py"));
+		CHECK(course_is_test_file("unit/test_two.py"));
+		CHECK(!course_is_test_file("conftest.py"));
+		CHECK(!course_is_test_file("helpers.py"));
+		CHECK(!course_is_test_file("testing.py"));
+		CHECK(!course_is_test_file("test_data.csv"));
+		CHECK(!course_is_test_file("test_dir/helpers.py"));
+	}
+	TEST("course_load_exercise accepts an Exercism-style nth_prime_test.py alone") {
+		char p[256];
+
+		snprintf(p, sizeof p, "%s/hidden/ex1/test_one.py", root);
+		unlink(p);
+		put("hidden/ex1/nth_prime_test.py", "from submission import prime\n");
+		CHECK(load(&ex, err, sizeof err) == 0);
+		CHECK(ex.n_test_files == 1 && strcmp(ex.test_files[0], "nth_prime_test.py") == 0);
+		course_exercise_free(&ex);
+	}
+	fresh_course();
+	TEST("course_load_exercise stages hidden helpers, conftest.py and data but takes only "
+	    "test files as tests") {
+		folder("hidden/ex1/data");
+		folder("hidden/ex1/helpers");
+		folder("hidden/ex1/__pycache__");
+		put("hidden/ex1/conftest.py", "import pytest\n");
+		put("hidden/ex1/checks.py", "def near(a, b): return abs(a - b) < 1e-9\n");
+		put("hidden/ex1/helpers/frames.py", "X = 1\n");
+		put("hidden/ex1/data/expected.csv", "a\n1\n");
+		put("hidden/ex1/.pytest_cache", "x");
+		put("hidden/ex1/__pycache__/checks.cpython-311.pyc", "x");
+		put("hidden/ex1/more_test.py", "def test_b(): pass\n");
+		CHECK(load(&ex, err, sizeof err) == 0);
+		CHECK(ex.n_hidden_files == 6);
+		if (ex.n_hidden_files == 6) {
+			CHECK_STR(ex.hidden_files[0], "checks.py");
+			CHECK_STR(ex.hidden_files[1], "conftest.py");
+			CHECK_STR(ex.hidden_files[2], "data/expected.csv");
+			CHECK_STR(ex.hidden_files[3], "helpers/frames.py");
+			CHECK_STR(ex.hidden_files[4], "more_test.py");
+			CHECK_STR(ex.hidden_files[5], "test_one.py");
+		}
+		CHECK(ex.n_test_files == 2);
+		if (ex.n_test_files == 2) {
+			CHECK_STR(ex.test_files[0], "more_test.py");
+			CHECK_STR(ex.test_files[1], "test_one.py");
+		}
+		course_exercise_free(&ex);
+	}
+	fresh_course();
+	TEST("course_load_exercise refuses more files than it stages, naming the first too many") {
+		char name[64];
+
+		folder("exercises/ex1/data");
+		for (int i = 0; i < COURSE_FILES_MAX; i++) {
+			snprintf(name, sizeof name, "exercises/ex1/data/f%02d.csv", i);
+			put(name, "x\n");
+		}
+		/* 64 in data/, walked first, then data.csv: one too many. */
+		EXPECT_ERROR("exercises/ex1: more than 64 files to hand out with the scaffold "
+		    "(data.csv is one too many). Combine some");
+		fresh_course();
+		folder("hidden/ex1/data");
+		for (int i = 0; i < COURSE_FILES_MAX; i++) {
+			snprintf(name, sizeof name, "hidden/ex1/data/h%02d.csv", i);
+			put(name, "x\n");
+		}
+		EXPECT_ERROR("hidden/ex1: more than 64 files to stage beside the tests "
+		    "(test_one.py is one too many)");
+	}
+	fresh_course();
+	TEST("course_load_exercise refuses a file over its size limit, naming it") {
+		char p[256];
+		int fd;
+
+		folder("exercises/ex1/data");
+		snprintf(p, sizeof p, "%s/exercises/ex1/data/big.bin", root);
+		fd = open(p, O_WRONLY | O_CREAT, 0644);
+		CHECK(fd >= 0 && ftruncate(fd, COURSE_DATA_MAX + 1) == 0);	/* sparse */
+		close(fd);
+		EXPECT_ERROR("exercises/ex1/data/big.bin: 64.0 MiB; markbook copies it for every "
+		    "grading and takes files of at most 64 MiB");
+		fresh_course();
+		snprintf(p, sizeof p, "%s/hidden/ex1/helper.py", root);
+		fd = open(p, O_WRONLY | O_CREAT, 0644);
+		CHECK(fd >= 0 && ftruncate(fd, COURSE_FILE_MAX + 1) == 0);
+		close(fd);
+		EXPECT_ERROR("hidden/ex1/helper.py: 1.0 MiB; markbook copies it");
+		EXPECT_ERROR("(a .py file of hidden/ at most 1 MiB)");
+	}
+	fresh_course();
+	TEST("course_load_exercise refuses folders nested too deep") {
+		char rel[256] = "exercises/ex1";
+
+		for (int i = 0; i <= COURSE_DEPTH_MAX; i++) {
+			strcat(rel, "/d");
+			folder(rel);
+		}
+		strcat(rel, "/x.csv");
+		put(rel, "x");
+		EXPECT_ERROR("folders nested more than 8 deep");
+	}
+	fresh_course();
+	TEST("course_load_exercise refuses names the staging folder gives a meaning") {
+		put("hidden/ex1/submission.py", "x = 1\n");
+		EXPECT_ERROR("hidden/ex1/submission.py: markbook puts the student's notebook there");
+		fresh_course();
+		put("exercises/ex1/submission.py", "x = 1\n");
+		EXPECT_ERROR("exercises/ex1/submission.py: markbook puts the student's notebook");
+		fresh_course();
+		folder("exercises/ex1/hidden");
+		put("exercises/ex1/hidden/answers.csv", "x\n");
+		EXPECT_ERROR("exercises/ex1/hidden/answers.csv: markbook puts");
+		fresh_course();
+		put("hidden/ex1/checks.py", "X = 1\n");
+		put("exercises/ex1/checks.py", "X = 2\n");
+		EXPECT_ERROR("exercises/ex1/checks.py: a data file may not have the name of a hidden "
+		    "test or helper module");
+		fresh_course();
+		folder("exercises/ex1/data");
+		folder("hidden/ex1/data");
+		put("exercises/ex1/data/x.csv", "public\n");
+		put("hidden/ex1/data/x.csv", "hidden\n");
+		CHECK(load(&ex, err, sizeof err) == 0);	/* different folders when staged */
+		course_exercise_free(&ex);
 	}
 	fresh_course();
 	TEST("course_load lists every exercise and stops at a broken one") {
