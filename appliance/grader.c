@@ -736,6 +736,7 @@ fill_tests(const struct grader *g, const struct run *run, struct grade_result *r
 		t->outcome = xstrdup(out[i].outcome ? out[i].outcome : "not run");
 		t->message = xstrdup(out[i].outcome ? (t->passed ? "" : out[i].message) : not_run);
 		t->detail = xstrdup(out[i].detail);
+		t->seconds = out[i].duration;
 		t->name = xstrdup(plan->tests[i].name);
 		t->description = xstrdup(plan->tests[i].description);
 		if (!t->outcome || !t->message || !t->detail || !t->name || !t->description) {
@@ -813,7 +814,11 @@ explain(const struct grader *g, const struct run *run, struct grade_result *res)
 		return set_message(res, "The notebook stopped the test run before all tests had "
 		    "finished (%s). Tests that had not finished score 0.",
 		    ended_how(sb, how, sizeof how));
-	return set_message(res, "%s", "");
+	/* The loader's advice on a notebook that loaded (a tested function that
+	 * only running its cells found), shown beside the score it does not
+	 * change. */
+	res->advice = r->load_message != NULL && *r->load_message != '\0';
+	return set_message(res, "%s", res->advice ? r->load_message : "");
 }
 
 int
@@ -923,22 +928,50 @@ append_line(char **text, const char *fmt, ...)
 	return 0;
 }
 
-/* Why the reference solution failed a test, with what to do when the value
- * could not cross between the two sandboxes of process isolation. */
+/* What the harness says, and only says, when a value cannot cross between
+ * the two sandboxes of process isolation: an ordinary exception of the
+ * notebook's code never carries it. */
+#define GRADER_CANNOT_CROSS	"cannot be sent between the sandboxes"
+
+/* Whether a test's failure line says a file was not there. */
+static int
+file_missing(const struct grade_test *t)
+{
+	return strstr(t->message, "FileNotFoundError") != NULL ||
+	    strstr(t->message, "No such file or directory") != NULL;
+}
+
+/* Judge one test's run on the reference solution: why it failed, with what
+ * to do when a value could not cross between the sandboxes or a file was
+ * missing, and a warning when it used more than half its time limit. */
 static int
 check_solution_test(const struct grader *g, const struct grade_test *t, struct grader_check *c)
 {
+	const struct exercise *ex = g->ex;
+
+	if (t->seconds > ex->test_timeout_s / 2.0 && append_line(&c->warnings, "%s took %.1f s "
+	    "on the reference solution, more than half of its time limit (test_timeout_s: %u "
+	    "s): a correct but slower answer, or a busier machine, may run out of time. Raise "
+	    "test_timeout_s in exercise.json or make the test do less.", t->name, t->seconds,
+	    ex->test_timeout_s) < 0)
+		return -1;
 	if (t->passed)
 		return 0;
 	if (append_line(&c->problems, "%s fails on the reference solution: %s", t->name,
 	    *t->message ? t->message : t->outcome) < 0)
 		return -1;
-	if (g->ex->isolation == COURSE_ISOLATION_PROCESS &&
-	    (strstr(t->message, "cannot be sent") || strstr(t->detail, "proxy.py")))
+	if (ex->isolation == COURSE_ISOLATION_PROCESS &&
+	    (strstr(t->message, GRADER_CANNOT_CROSS) || strstr(t->detail, GRADER_CANNOT_CROSS)))
 		return append_line(&c->warnings, "%s uses a value the two sandboxes cannot "
 		    "exchange: set \"isolation\": \"shared\" in exercise.json, or make the "
 		    "functions take and return plain values (numbers, strings, lists, dicts, "
 		    "arrays, DataFrames).", t->name);
+	if (file_missing(t))
+		return append_line(&c->warnings, "%s: the reference solution did not find a file. "
+		    "Files the notebook reads go in exercises/%s/ (subfolders kept: data/x.csv is "
+		    "read as \"data/x.csv\"); files only the tests read go in hidden/%s/ (read "
+		    "them with Path(__file__).parent / \"data\" / \"x.csv\"). Dot files, "
+		    "__pycache__ and symbolic links are not staged.", t->name, ex->slug, ex->slug);
 	return 0;
 }
 
@@ -1007,8 +1040,8 @@ grader_check(const struct grader *g, struct grader_check *c)
 	c->solution_score = sol.score;
 	c->scaffold_score = scaf.score;
 	c->solution_seconds = sol.seconds;
-	if (*sol.message && append_line(&c->problems, "The reference solution: %s",
-	    sol.message) < 0)
+	if (*sol.message && append_line(sol.advice ? &c->warnings : &c->problems,
+	    "The reference solution: %s", sol.message) < 0)
 		goto out;
 	if ((c->tests = calloc(g->plan.n ? g->plan.n : 1, sizeof *c->tests)) == NULL)
 		goto out;

@@ -47,6 +47,7 @@ struct grade_test {
 	char *outcome;		/* passed, failed, ..., or "not run" */
 	char *message;		/* short failure line, "" when passed */
 	char *detail;		/* traceback for the teacher, "" when none */
+	double seconds;		/* how long it ran (setup, call, teardown); 0 when not */
 };
 
 struct grade_result {
@@ -60,6 +61,8 @@ struct grade_result {
 	size_t n_tests;
 	char *output;		/* what the run printed, for the teacher */
 	double seconds;
+	int advice;		/* `message` is advice only (a function found by running
+				 * the notebook's cells): nothing stopped the grading */
 };
 
 /* What every run of one exercise shares. */

@@ -719,6 +719,7 @@ report_score(const struct test_plan *plan, const struct report *r,
 		out[i].outcome = t->outcome;
 		out[i].message = t->message;
 		out[i].detail = t->detail;
+		out[i].duration = t->duration;
 		out[i].passed = counts && strcmp(t->outcome, "passed") == 0;
 		out[i].points = out[i].passed ? plan->tests[i].points : 0;
 		total += out[i].points;

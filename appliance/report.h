@@ -142,6 +142,7 @@ struct report_outcome {
 	const char *outcome;	/* NULL when the test did not report */
 	const char *message;
 	const char *detail;
+	double duration;	/* seconds the test took, 0 when it did not report */
 };
 
 /* Score report `r` against `plan`, filling `out[plan->n]`. A test scores its

@@ -122,10 +122,10 @@ static void
 grade(struct store *s, long long id, int score, int max, enum grade_status status)
 {
 	struct grade_test t = { (char *)"test_a", (char *)"A.", score > 0, score, max,
-		(char *)"failed", (char *)"assert False", (char *)"Traceback" };
+		(char *)"failed", (char *)"assert False", (char *)"Traceback", 0 };
 	char *flags[] = { (char *)"eval", (char *)"frame" };
 	struct grade_result r = { status, score, max, (char *)"", flags, 2, &t, 1,
-		(char *)"output", 0.1 };
+		(char *)"output", 0.1, 0 };
 
 	if (store_finish_submission(s, id, &r, "abc", 0, 2) != STORE_OK)
 		fprintf(stderr, "store_finish_submission: %s\n", store_errmsg(s));
@@ -471,7 +471,7 @@ main(void)
 		store_claim_free(&c);
 		{
 			struct grade_result r = { GRADE_ERROR, 0, 10, (char *)"sandbox down",
-				NULL, 0, NULL, 0, NULL, 0 };
+				NULL, 0, NULL, 0, NULL, 0, 0 };
 
 			CHECK(store_finish_submission(s, id, &r, "abc", 1, 3) == STORE_OK);
 		}
@@ -593,9 +593,9 @@ main(void)
 		struct store_submission sub;
 		struct store_claim c;
 		struct grade_test gt = { (char *)"test_b", (char *)"B.", 1, 900, 1000,
-			(char *)"passed", (char *)"", (char *)"" };
+			(char *)"passed", (char *)"", (char *)"", 0 };
 		struct grade_result res = { GRADE_DONE, 900, 1000, (char *)"again", NULL, 0, &gt, 1,
-			(char *)"out", 0.1 };
+			(char *)"out", 0.1, 0 };
 		long long e1, ada, bob, tina, a1, b1, q, id;
 
 		s = fresh();
@@ -717,9 +717,9 @@ main(void)
 		store_claim_free(&c);
 		{
 			struct grade_test gt = { (char *)"test_a", (char *)"A.", 1, 9, 10,
-				(char *)"passed", (char *)"", (char *)"" };
+				(char *)"passed", (char *)"", (char *)"", 0 };
 			struct grade_result res = { GRADE_DONE, 9, 10, (char *)"regraded", NULL, 0,
-				&gt, 1, (char *)"out", 0.1 };
+				&gt, 1, (char *)"out", 0.1, 0 };
 
 			CHECK(store_finish_regrade_item(s, id, a1, &res, "new", 0) == STORE_OK);
 			CHECK(store_finish_regrade(s, id, 1, 0, 20) == STORE_LIMIT);
