@@ -282,6 +282,34 @@ check_json(const struct grader_check *c)
 	return o;
 }
 
+/* The download URL of data file `rel` (a path such as data/canucks.csv) of
+ * exercise `slug`, its bytes percent-encoded but for letters, digits, "/"
+ * and "-._~", as a JSON string; NULL when out of memory. */
+static cJSON *
+data_url(const char *slug, const char *rel)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *url, *p;
+	cJSON *s;
+
+	/* At most three bytes for each one of the path. */
+	if ((url = malloc(strlen("/exercises//") + strlen(slug) + 3 * strlen(rel) + 1)) == NULL)
+		return NULL;
+	p = url + sprintf(url, "/exercises/%s/", slug);
+	for (const unsigned char *c = (const unsigned char *)rel; *c; c++)
+		if (isalnum(*c) || strchr("/-._~", *c))
+			*p++ = (char)*c;
+		else {
+			*p++ = '%';
+			*p++ = hex[*c >> 4];
+			*p++ = hex[*c & 15];
+		}
+	*p = '\0';
+	s = cJSON_CreateString(url);
+	free(url);
+	return s;
+}
+
 static int
 exercise_row(const struct store_exercise *e, void *arg)
 {
@@ -302,10 +330,8 @@ exercise_row(const struct store_exercise *e, void *arg)
 	snprintf(url, sizeof url, "/exercises/%s.py", e->slug);
 	cJSON_AddStringToObject(o, "scaffold", url);
 	files = cJSON_AddArrayToObject(o, "data_files");
-	for (size_t i = 0; qe && qe->loaded && i < qe->ex.n_data_files; i++) {
-		snprintf(url, sizeof url, "/exercises/%s/%s", e->slug, qe->ex.data_files[i]);
-		cJSON_AddItemToArray(files, cJSON_CreateString(url));
-	}
+	for (size_t i = 0; qe && qe->loaded && i < qe->ex.n_data_files; i++)
+		cJSON_AddItemToArray(files, data_url(e->slug, qe->ex.data_files[i]));
 	if (qe && qe->loaded)
 		cJSON_AddStringToObject(o, "feedback", feedback_name(qe->ex.feedback));
 	if (qe && qe->loaded && has_practice(qe)) {
@@ -398,22 +424,25 @@ get_download(struct web_request *r)
 		    qe->ex.scaffold_len, extra);
 		return 200;
 	}
+	/* A data file in a subfolder (data/canucks.csv) is found by its whole
+	 * relative path, exactly as the course lists it. */
 	for (size_t i = 0; i < qe->ex.n_data_files; i++) {
-		const char *name = qe->ex.data_files[i];
+		const char *name = qe->ex.data_files[i], *base = strrchr(name, '/');
 		char path[PATH_MAX], *data;
 		size_t len;
 
 		if (strcmp(name, slash + 1) != 0)
 			continue;
+		base = base ? base + 1 : name;
 		snprintf(path, sizeof path, "%s/%s", qe->ex.dir, name);
 		if ((data = fs_read_file(path, COURSE_DATA_MAX, &len)) == NULL) {
 			web_error(r, 500, NULL, "The server cannot read %s: %s. Tell your teacher.",
 			    name, strerror(errno));
 			return 500;
 		}
-		if (strpbrk(name, "\"\\\r\n") == NULL)
+		if (strpbrk(base, "\"\\\r\n") == NULL && strlen(base) < sizeof extra - 64)
 			snprintf(extra, sizeof extra, "Content-Disposition: attachment; "
-			    "filename=\"%s\"\r\n", name);
+			    "filename=\"%s\"\r\n", base);
 		else
 			snprintf(extra, sizeof extra, "Content-Disposition: attachment\r\n");
 		web_reply(r, 200, "application/octet-stream", data, len, extra);

@@ -173,10 +173,14 @@ MB.page("exercise", { role: "student" }, async (view, slug, _q, gen) => {
     h("dt", {}, "Feedback"), h("dd", {}, feedback)));
 
   const dl = h("section", { class: "card", "aria-labelledby": "dl-h" }, h("h2", { id: "dl-h" }, "1. Download"),
-    h("p", {}, "Open the notebook in marimo (", h("code", {}, `marimo edit ${ex.slug}.py`), "), keep its data files beside it."),
+    h("p", {}, "Open the notebook in marimo (", h("code", {}, `marimo edit ${ex.slug}.py`), "), keep its data files beside it (in the folders their names show)."),
     h("ul", { class: "downloads" },
       h("li", {}, h("a", { class: "button", href: ex.scaffold, download: `${ex.slug}.py` }, `${ex.slug}.py`), " the notebook"),
-      (ex.data_files || []).map((f) => h("li", {}, h("a", { class: "button secondary", href: f, download: f.split("/").pop() }, f.split("/").pop()), " data"))));
+      (ex.data_files || []).map((f) => {
+        // The path beside the notebook: data/canucks.csv goes in a folder data/.
+        const rel = decodeURIComponent(f.slice(`/exercises/${ex.slug}/`.length));
+        return h("li", {}, h("a", { class: "button secondary", href: f, download: rel.split("/").pop() }, rel), " data");
+      })));
   if (ex.practice) {
     dl.append(h("p", {}, h("a", { class: "button secondary", href: ex.practice, target: "_blank", rel: "noopener" },
       "Practice in the browser"), " runs the notebook in your browser; nothing there is handed in."));
