@@ -1,0 +1,32 @@
+# A for loop in a comment and a string fools no one: the source check parses the
+# notebook, 5/10.
+import marimo
+
+__generated_with = "0.13.0"
+app = marimo.App()
+
+
+@app.cell
+def _():
+    import marimo as mo
+
+    mo.md(
+        r"""
+        # Loops: add up a list
+
+        Write `total(numbers)`, the sum of a list of numbers, **with a `for` loop**
+        (this exercise is about loops: `sum()` does not count).
+        """
+    )
+    return
+
+
+@app.function
+def total(numbers):
+    # for number in numbers: would be the loop
+    words = "for number in numbers"
+    return sum(numbers)
+
+
+if __name__ == "__main__":
+    app.run()
