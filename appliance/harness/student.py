@@ -290,11 +290,17 @@ class Table:
                 "l": code.co_firstlineno if code.co_filename == SUBMISSION else None}
 
     def exception_tag(self, e: BaseException) -> dict[str, Any]:
+        key = self.describe(type(e))
+        raw = list(e.args) if type(e.args) is tuple else []
+        # An OSError keeps the file it names outside its args: a builtin one is rebuilt from
+        # what its constructor takes, so "No such file or directory: 'data/x.csv'" keeps it.
+        if key.startswith("builtins:") and isinstance(e, OSError) and len(raw) == 2 and (
+                e.filename is not None):
+            raw += [e.filename] + ([None, e.filename2] if e.filename2 is not None else [])
         try:
-            args = self.encode(list(e.args) if type(e.args) is tuple else [], "its args are")
+            args = self.encode(raw, "its args are")
         except self.codec.CodecError:
             args = []
-        key = self.describe(type(e))
         # A builtin exception arrives as itself, with nothing to forward: no handle.
         return {"$t": "exc", "i": None if key.startswith("builtins:") else self.register(e),
                 "c": key, "a": args, "m": _safe_str(e)}
