@@ -583,6 +583,35 @@ cache_write(const char *path, const char *text)
 		unlink(tmp);
 }
 
+/* Everything of a grader but its plan: the folders and the sandbox's user. */
+static int
+grader_setup(struct grader *g, const struct exercise *ex, const char *course_dir,
+    const char *private_dir, char *err, size_t errlen)
+{
+	memset(g, 0, sizeof *g);
+	g->ex = ex;
+	if (realpath(course_dir, g->course_dir) == NULL)
+		return msg_fail(err, errlen, "%s: %s.", course_dir, strerror(errno));
+	/* /tmp is private in every sandbox already, and / cannot be hidden. */
+	if (private_dir && (realpath(private_dir, g->private_dir) == NULL ||
+	    strcmp(g->private_dir, "/") == 0 || strcmp(g->private_dir, "/tmp") == 0))
+		g->private_dir[0] = '\0';
+	return sandbox_identity(&g->id, err, errlen);
+}
+
+int
+grader_init_planned(struct grader *g, const struct exercise *ex, const char *course_dir,
+    const char *private_dir, const char *plan, size_t plan_len, char *err, size_t errlen)
+{
+	if (grader_setup(g, ex, course_dir, private_dir, err, errlen) < 0)
+		return GRADER_ESYSTEM;
+	if (report_plan_from_json(plan, plan_len, &g->plan) < 0 ||
+	    g->plan.max_points != ex->max_points)
+		return msg_fail(err, errlen, "The test plan of %s handed to the grading process "
+		    "is not a plan for it.", ex->slug);
+	return 0;
+}
+
 int
 grader_init(struct grader *g, const struct exercise *ex, const char *course_dir,
     const char *private_dir, char *err, size_t errlen)
@@ -592,16 +621,8 @@ grader_init(struct grader *g, const struct exercise *ex, const char *course_dir,
 	int have_cache;
 	int rc = GRADER_ESYSTEM;
 
-	memset(g, 0, sizeof *g);
-	g->ex = ex;
-	if (realpath(course_dir, g->course_dir) == NULL)
-		return msg_fail(err, errlen, "%s: %s.", course_dir, strerror(errno));
-	/* /tmp is private in every sandbox already, and / cannot be hidden. */
-	if (private_dir && (realpath(private_dir, g->private_dir) == NULL ||
-	    strcmp(g->private_dir, "/") == 0 || strcmp(g->private_dir, "/tmp") == 0))
-		g->private_dir[0] = '\0';
-	if (sandbox_identity(&g->id, err, errlen) < 0)
-		return -1;
+	if (grader_setup(g, ex, course_dir, private_dir, err, errlen) < 0)
+		return GRADER_ESYSTEM;
 	memset(&run, 0, sizeof run);
 	have_cache = cache_path(ex, "plan", cache, sizeof cache) == 0;
 	if (have_cache && plan_cache_read(cache, ex, &g->plan) == 0)

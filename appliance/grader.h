@@ -86,6 +86,14 @@ struct grader {
 int grader_init(struct grader *g, const struct exercise *ex, const char *course_dir,
     const char *private_dir, char *err, size_t errlen);
 
+/* Prepare to grade exercise `ex` as grader_init() does, with the test plan
+ * `plan` (`plan_len` bytes of report_plan_to_json() text: the plan another
+ * markbook process fixed) instead of collecting one: for the grading child
+ * (worker.c). Returns 0, or GRADER_ESYSTEM with a sentence in `err`. Free `g`
+ * with grader_free(), also after a failure. */
+int grader_init_planned(struct grader *g, const struct exercise *ex, const char *course_dir,
+    const char *private_dir, const char *plan, size_t plan_len, char *err, size_t errlen);
+
 /* Grade the `len` bytes of `source` (which may be NULL when `len` is over
  * GRADER_SUBMISSION_MAX: the file is refused unread). Always fills `res` (status done or
  * error); returns 0 when graded, -1 when the grading system failed. Safe to
