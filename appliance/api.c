@@ -592,7 +592,7 @@ student_message(const struct store_submission *s, const struct queue_exercise *q
 {
 	if (strcmp(s->status, "error") == 0)
 		return "markbook could not grade this submission because of a problem on the "
-		    "teacher's side. Your teacher can see why; it will be graded again.";
+		    "teacher's side. Your teacher can see why and can have it graded again.";
 	if (strcmp(s->status, "done") != 0)
 		return "";
 	if (quotes_hidden(qe, s->message))

@@ -1,7 +1,7 @@
 /* markbook: a classroom autograder for marimo notebooks in one binary.
  * This file only reads the command line and prints; the work is in the
- * modules it calls (course, grader; store, queue, web, auth, csv for the
- * server). */
+ * modules it calls (course, grader and worker; store, queue, web, auth, csv
+ * for the server). */
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -32,6 +32,7 @@
 #include "store.h"
 #include "term.h"
 #include "web.h"
+#include "worker.h"
 
 #define EXIT_GRADED	0
 #define EXIT_SYSTEM	1
@@ -107,6 +108,8 @@ print_limits(FILE *f, int always)
 		fputs(text, f);
 }
 
+/* Grade one file in a grading process of its own (worker.c), so that a
+ * file that crashes its grading fails alone and the batch goes on. */
 static void
 grade_file(const struct grader *g, const char *file, struct grade_result *res)
 {
@@ -115,13 +118,13 @@ grade_file(const struct grader *g, const char *file, struct grade_result *res)
 	char *src = NULL;
 
 	if (stat(file, &st) == 0 && (size_t)st.st_size > GRADER_SUBMISSION_MAX) {
-		grader_grade(g, NULL, (size_t)st.st_size, res);
+		worker_grade(g, NULL, (size_t)st.st_size, res);
 		return;
 	}
 	if ((src = fs_read_file(file, GRADER_SUBMISSION_MAX, &len)) == NULL &&
 	    errno == EFBIG) {
 		/* It grew since the stat. */
-		grader_grade(g, NULL, GRADER_SUBMISSION_MAX + 1, res);
+		worker_grade(g, NULL, GRADER_SUBMISSION_MAX + 1, res);
 		return;
 	}
 	if (src == NULL) {
@@ -132,7 +135,7 @@ grade_file(const struct grader *g, const char *file, struct grade_result *res)
 			res->message = NULL;
 		return;
 	}
-	grader_grade(g, src, len, res);
+	worker_grade(g, src, len, res);
 	free(src);
 }
 
@@ -245,8 +248,12 @@ print_human(char **files, size_t n, const struct grade_result *results)
 	for (size_t i = 0; i < n; i++) {
 		const struct grade_result *r = &results[i];
 
-		printf("%s  %s/%s  %s\n", term_safe(files[i]), points_format(r->score, a),
-		    points_format(r->max_points, b), r->status == GRADE_DONE ? "done" : "error");
+		printf("%s  %s/%s  ", term_safe(files[i]), points_format(r->score, a),
+		    points_format(r->max_points, b));
+		if (r->status == GRADE_DONE)
+			printf("done\n");
+		else
+			print_indented("error: ", "      ", r->message ? r->message : "");
 		for (size_t k = 0; k < r->n_tests; k++) {
 			const struct grade_test *t = &r->tests[k];
 
@@ -254,7 +261,7 @@ print_human(char **files, size_t n, const struct grade_result *results)
 			    points_format(t->points, a), points_format(t->max_points, b));
 			print_indented(*t->message ? "  " : "", "            ", t->message);
 		}
-		if (r->message && *r->message)
+		if (r->status == GRADE_DONE && r->message && *r->message)
 			print_indented("    ", "      ", r->message);
 		if (r->n_flags > 0) {
 			printf("    flags:");
@@ -340,6 +347,10 @@ cmd_grade(int argc, char **argv)
 		jobs = 1;
 	if (jobs > JOBS_MAX)
 		jobs = JOBS_MAX;
+	if (worker_init(err, sizeof err) < 0) {
+		fprintf(stderr, "markbook: %s\n", err);
+		return EXIT_SYSTEM;
+	}
 	if (course_load_exercise(course, slug, &ex, err, sizeof err) < 0) {
 		fprintf(stderr, "markbook: %s\n", term_safe(err));
 		course_exercise_free(&ex);
@@ -988,7 +999,7 @@ cmd_serve(int argc, char **argv)
 	struct sockaddr_in addr;
 	struct store *s = NULL;
 	struct queue q;
-	long long n = 0;
+	long long n = 0, failed = 0;
 	char err[4096], dbabs[PATH_MAX], *end;
 	sigset_t stop;
 	int c, sig, rc = EXIT_SYSTEM;
@@ -1033,6 +1044,10 @@ cmd_serve(int argc, char **argv)
 		workers = 1;
 	if (workers > QUEUE_WORKERS_MAX)
 		workers = QUEUE_WORKERS_MAX;
+	if (worker_init(err, sizeof err) < 0) {
+		fprintf(stderr, "markbook: %s\n", err);
+		return EXIT_SYSTEM;
+	}
 	if ((s = open_db(db)) == NULL)
 		return EXIT_SYSTEM;
 	/* Worker threads open the same file even if the folder changes. */
@@ -1040,11 +1055,20 @@ cmd_serve(int argc, char **argv)
 		perror(db);
 		goto out;
 	}
-	if (store_requeue_grading(s, &n) != STORE_OK)
+	/* What the teacher reads on a submission whose last grading never ended. */
+	snprintf(err, sizeof err, "markbook stopped (a crash, a kill or a power cut) while "
+	    "grading this submission, and that was attempt %d of %d, so it is not graded "
+	    "again by itself: use Grade again once the cause is fixed.", STORE_ATTEMPTS_MAX,
+	    STORE_ATTEMPTS_MAX);
+	if (store_requeue_grading(s, err, (long long)time(NULL), &n, &failed) != STORE_OK)
 		goto dberr;
 	if (n > 0)
 		printf("%lld submission%s interrupted by the last stop %s back in the queue.\n", n,
 		    n == 1 ? "" : "s", n == 1 ? "is" : "are");
+	if (failed > 0)
+		printf("%lld submission%s whose grading started %d times without a result %s "
+		    "marked error, not graded again by itself (Grade again on its page).\n",
+		    failed, failed == 1 ? "" : "s", STORE_ATTEMPTS_MAX, failed == 1 ? "is" : "are");
 	if (store_count_users(s, "teacher", &n) != STORE_OK)
 		goto dberr;
 	if (n == 0 && add_user_generated(s, "teacher", "Teacher", "teacher") != STORE_OK)
@@ -1123,6 +1147,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "grade") == 0)
 		return cmd_grade(argc - 1, argv + 1);
+	if (strcmp(argv[1], WORKER_COMMAND) == 0)
+		return worker_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "regrade") == 0)

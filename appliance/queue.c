@@ -11,6 +11,7 @@
 #include "points.h"
 #include "sha256.h"
 #include "term.h"
+#include "worker.h"
 
 static const char *
 feedback_name(enum course_feedback f)
@@ -467,32 +468,47 @@ sandbox_usable(struct queue *q)
 	return ok || (due && sandbox_retest(q));
 }
 
-/* Grade the claimed submission `c` and write the result. */
+/* Grade the claimed submission `c` in a grading process and write the
+ * result. A failure for the system's reason goes back to the queue until
+ * its STORE_ATTEMPTS_MAX-th attempt, which stands as `error`. */
 static void
 grade_one(struct queue *q, struct store *s, struct store_claim *c)
 {
 	const struct queue_exercise *qe = queue_find_id(q, c->exercise_id);
 	struct grade_result res;
-	int retry = 0;
+	int retry = STORE_FINAL, rc = 0;
+	char *said;
 
 	memset(&res, 0, sizeof res);
 	/* Only published exercises are claimed, but a reload may have taken
 	 * this one away since: the submission waits for it in the queue. */
 	if (qe == NULL || !qe->ready) {
 		res.status = GRADE_ERROR;
-		retry = c->attempts < STORE_ATTEMPTS_MAX;
 		if (asprintf(&res.message, "The exercise is not available for grading: %s "
 		    "Fix the course folder and reload it (Exercises page).", qe ? qe->problem :
 		    "it is no longer in the course folder.") < 0)
 			res.message = NULL;
 	} else
-		grader_grade(&qe->g, c->source, c->len, &res);
-	if (res.status == GRADE_ERROR && qe && qe->ready && c->attempts < STORE_ATTEMPTS_MAX)
-		retry = 1;
-	/* Not the notebook's fault when the sandbox itself is broken: back to
-	 * the queue until it works again. */
-	if (res.status == GRADE_ERROR && qe && qe->ready && !sandbox_retest(q))
-		retry = 1;
+		rc = worker_grade(&qe->g, c->source, c->len, &res);
+	if (res.status == GRADE_ERROR) {
+		/* Not the notebook's fault when the sandbox itself is broken: back
+		 * to the queue until it works again, and the attempt is given back. */
+		if (qe && qe->ready && !sandbox_retest(q))
+			retry = STORE_RETRY_UNCOUNTED;
+		else if (c->attempts < STORE_ATTEMPTS_MAX)
+			retry = STORE_RETRY;
+		else if (asprintf(&said, "%s That was attempt %d of %d, so it is not graded "
+		    "again by itself: use Grade again once the cause is fixed.", res.message ?
+		    res.message : "", c->attempts, STORE_ATTEMPTS_MAX) >= 0) {
+			free(res.message);
+			res.message = said;
+		}
+		/* The grading process's own sentences are markbook's, not the
+		 * notebook's, and short: worth the console. */
+		fprintf(stderr, "markbook: grading submission %lld failed (attempt %d of %d)%s%s\n",
+		    c->id, c->attempts, STORE_ATTEMPTS_MAX, rc == WORKER_EFAILED ? ": " : "; the "
+		    "teacher's page says why.", rc == WORKER_EFAILED ? term_safe(res.message) : "");
+	}
 	if ((c->regrade_id ? store_finish_regrade_item(s, c->regrade_id, c->id, &res,
 	    qe ? qe->tests_hash : "", retry) : store_finish_submission(s, c->id, &res,
 	    qe ? qe->tests_hash : "", retry, (long long)time(NULL))) < 0)

@@ -686,9 +686,10 @@ store_finish_submission(struct store *s, long long id, const struct grade_result
 		return STORE_ERROR;
 	if (begin(s) < 0)
 		goto fail;
-	if (retry) {
-		if (exec(s, "UPDATE submissions SET status = 'queued', message = ? WHERE id = ?",
-		    "ti", r->message ? r->message : "", id) < 0)
+	if (retry != STORE_FINAL) {
+		if (exec(s, "UPDATE submissions SET status = 'queued', message = ?, "
+		    "attempts = attempts - ? WHERE id = ?", "tni", r->message ? r->message : "",
+		    retry == STORE_RETRY_UNCOUNTED, id) < 0)
 			goto fail;
 		goto done;
 	}
@@ -723,18 +724,46 @@ fail:
 }
 
 int
-store_requeue_grading(struct store *s, long long *n)
+store_requeue_grading(struct store *s, const char *gave_up, long long now,
+    long long *requeued, long long *failed)
 {
-	long long regrading;
+	long long n_failed, n_requeued;
 
+	if (begin(s) < 0)
+		return STORE_ERROR;
+	/* Gradings started STORE_ATTEMPTS_MAX times already end here, whether
+	 * the last one failed or never ended: a submission that stopped
+	 * markbook while it was graded would otherwise stop it again at every
+	 * start. */
+	if (exec(s, "DELETE FROM test_results WHERE submission_id IN (SELECT id FROM "
+	    "submissions WHERE status IN ('queued', 'grading') AND attempts >= ?)", "n",
+	    STORE_ATTEMPTS_MAX) < 0 ||
+	    exec(s, "UPDATE submissions SET status = 'error', score = 0, message = ?, "
+	    "graded_at = ? WHERE status IN ('queued', 'grading') AND attempts >= ?", "tin",
+	    gave_up, now, STORE_ATTEMPTS_MAX) < 0)
+		goto fail;
+	n_failed = sqlite3_changes(s->db);
+	if (exec(s, "UPDATE regrade_items SET status = 'error', score = 0, message = ?, "
+	    "tests = '[]' WHERE status IN ('queued', 'grading') AND attempts >= ?", "tn",
+	    gave_up, STORE_ATTEMPTS_MAX) < 0)
+		goto fail;
+	n_failed += sqlite3_changes(s->db);
 	if (exec(s, "UPDATE submissions SET status = 'queued' WHERE status = 'grading'", "") < 0)
-		return STORE_ERROR;
-	regrading = sqlite3_changes(s->db);
+		goto fail;
+	n_requeued = sqlite3_changes(s->db);
 	if (exec(s, "UPDATE regrade_items SET status = 'queued' WHERE status = 'grading'", "") < 0)
-		return STORE_ERROR;
-	if (n)
-		*n = regrading + sqlite3_changes(s->db);
+		goto fail;
+	n_requeued += sqlite3_changes(s->db);
+	if (commit(s) < 0)
+		goto fail;
+	if (requeued)
+		*requeued = n_requeued;
+	if (failed)
+		*failed = n_failed;
 	return STORE_OK;
+fail:
+	rollback(s);
+	return STORE_ERROR;
 }
 
 int
@@ -920,12 +949,14 @@ store_finish_regrade_item(struct store *s, long long regrade_id, long long submi
 	if (begin(s) < 0)
 		goto fail;
 	if (exec(s, "UPDATE regrade_items SET status = ?, score = ?, message = ?, flags = ?, "
-	    "output = ?, tests = '[]', tests_hash = ? WHERE regrade_id = ? AND submission_id = ?",
-	    "tnttttii", retry ? "queued" : r->status == GRADE_DONE ? "done" : "error", r->score,
+	    "output = ?, tests = '[]', tests_hash = ?, attempts = attempts - ? "
+	    "WHERE regrade_id = ? AND submission_id = ?", "tnttttnii", retry != STORE_FINAL ?
+	    "queued" : r->status == GRADE_DONE ? "done" : "error", r->score,
 	    r->message ? r->message : "", flags, r->output ? r->output : "",
-	    tests_hash ? tests_hash : "", regrade_id, submission_id) < 0)
+	    tests_hash ? tests_hash : "", retry == STORE_RETRY_UNCOUNTED, regrade_id,
+	    submission_id) < 0)
 		goto fail;
-	for (size_t i = 0; !retry && i < r->n_tests; i++) {
+	for (size_t i = 0; retry == STORE_FINAL && i < r->n_tests; i++) {
 		const struct grade_test *t = &r->tests[i];
 
 		if (exec(s, "UPDATE regrade_items SET tests = json_insert(tests, '$[#]', "

@@ -20,7 +20,7 @@
 #define STORE_TOKEN_MAX		64		/* hex SHA-256, CSRF tokens */
 #define STORE_EMAIL_MAX		254
 #define STORE_BUSY_MS		10000
-#define STORE_ATTEMPTS_MAX	3		/* gradings of one submission */
+#define STORE_ATTEMPTS_MAX	3		/* gradings started of one submission */
 
 #define STORE_OK		0
 #define STORE_ERROR		(-1)	/* SQLite failed; the connection says why */
@@ -143,21 +143,30 @@ struct store_claim {
 
 /* Take the oldest queued submission for grading, atomically: two threads
  * never claim the same one. When no upload waits, take a waiting item of a
- * running regrade instead (`regrade_id` set). Returns STORE_OK,
- * STORE_NOTFOUND when both queues are empty, or STORE_ERROR. */
+ * running regrade instead (`regrade_id` set). The same statement counts the
+ * attempt, so a grading that never ends (markbook stopped in it) counts
+ * too. Returns STORE_OK, STORE_NOTFOUND when both queues are empty, or
+ * STORE_ERROR. */
 int store_claim_submission(struct store *s, struct store_claim *c);
 
 void store_claim_free(struct store_claim *c);
 
+/* What becomes of a grading that failed for the system's reason. */
+#define STORE_FINAL		0	/* the result stands, even an error */
+#define STORE_RETRY		1	/* back to the queue; the attempt counts */
+#define STORE_RETRY_UNCOUNTED	2	/* back to the queue, the attempt given back
+					 * (the sandbox was broken, not the grading) */
+
 /* Write the grading of submission `id` in one transaction: status, score,
- * message, flags, output and every test. With `retry` the submission goes
- * back to the queue instead (a system error worth another attempt). */
+ * message, flags, output and every test. With `retry` STORE_RETRY or
+ * STORE_RETRY_UNCOUNTED the submission goes back to the queue instead, with
+ * the result's message (a system error worth another attempt). */
 int store_finish_submission(struct store *s, long long id, const struct grade_result *r,
     const char *tests_hash, int retry, long long now);
 
 /* Keep the grading of a regrade's item (submission `submission_id` of regrade
  * `regrade_id`), graded with the hidden tests `tests_hash`, until the regrade
- * is applied; with `retry` it waits again. Applying gives each submission the
+ * is applied; with `retry` (as for store_finish_submission()) it waits again. Applying gives each submission the
  * hash of the tests that graded it, so one graded after the teacher changed
  * the tests again mid-regrade counts as graded with older tests or not, truly. */
 int store_finish_regrade_item(struct store *s, long long regrade_id, long long submission_id,
@@ -201,9 +210,14 @@ int store_regrade_preview(struct store *s, long long id,
 int store_finish_regrade(struct store *s, long long id, int apply, long long actor_id,
     long long now);
 
-/* Put every submission left `grading` (by a crash or a stop) back in the
- * queue; `*n` (may be NULL) is how many. */
-int store_requeue_grading(struct store *s, long long *n);
+/* At start: put every submission and regrade item left `grading` (by a crash
+ * or a stop) back in the queue, except those whose gradings were started
+ * STORE_ATTEMPTS_MAX times already (the attempt that never ended counts):
+ * they become `error` with the sentence `gave_up`, graded at `now`, and are
+ * never taken again by themselves. `*requeued` and `*failed` (each may be
+ * NULL) say how many. One transaction. */
+int store_requeue_grading(struct store *s, const char *gave_up, long long now,
+    long long *requeued, long long *failed);
 
 /* Submissions queued or grading. */
 int store_queue_length(struct store *s, long long *n);

@@ -355,12 +355,90 @@ main(void)
 		submit(s, ada, ex);
 		store_claim_submission(s, &c);
 		store_claim_free(&c);
-		CHECK(store_requeue_grading(s, &n) == STORE_OK);
+		CHECK(store_requeue_grading(s, "gave up", 5, &n, NULL) == STORE_OK);
 		CHECK(n == 1);
 		CHECK(pragma(path, "SELECT count(*) FROM submissions WHERE status = 'queued'") == 2);
 		CHECK(store_claim_submission(s, &c) == STORE_OK);
 		CHECK(c.id == 1 && c.attempts == 2);
 		store_claim_free(&c);
+		store_close(s);
+	}
+	TEST("a grading interrupted at every start ends as error at its third attempt") {
+		struct store_submission sub;
+		struct store_claim c;
+		long long n = 0, failed = 0, ex, ada, id, other;
+
+		s = fresh();
+		ex = exercise(s, "ex1", 10);
+		ada = student(s, "ada");
+		id = submit(s, ada, ex);
+		for (int start = 1; start <= 3; start++) {
+			/* markbook starts, takes it, and dies while grading it. */
+			CHECK(store_requeue_grading(s, "gave up", 5, &n, &failed) == STORE_OK);
+			CHECK(n == (start > 1) && failed == 0);
+			CHECK(store_claim_submission(s, &c) == STORE_OK);
+			CHECK(c.id == id && c.attempts == start);
+			store_claim_free(&c);
+		}
+		other = submit(s, ada, ex);
+		CHECK(store_requeue_grading(s, "markbook stopped 3 times.", 7, &n, &failed) ==
+		    STORE_OK);
+		CHECK(n == 0 && failed == 1);
+		CHECK(store_get_submission(s, id, &sub) == STORE_OK);
+		CHECK_STR(sub.status, "error");
+		CHECK_STR(sub.message, "markbook stopped 3 times.");
+		CHECK(sub.score == 0 && sub.attempts == 3 && sub.graded_at == 7);
+		store_submission_free(&sub);
+		/* Never taken again at a start; the next upload is. */
+		CHECK(store_requeue_grading(s, "gave up", 8, &n, &failed) == STORE_OK);
+		CHECK(n == 0 && failed == 0);
+		CHECK(store_claim_submission(s, &c) == STORE_OK && c.id == other);
+		store_claim_free(&c);
+		CHECK(store_claim_submission(s, &c) == STORE_NOTFOUND);
+		/* Grade again gives it three attempts anew. */
+		{
+			struct store_grade_again ga;
+
+			CHECK(store_grade_again(s, id, 0, 9, &ga) == STORE_OK);
+		}
+		CHECK(store_claim_submission(s, &c) == STORE_OK && c.id == id && c.attempts == 1);
+		store_claim_free(&c);
+		store_close(s);
+	}
+	TEST("attempts count failures and interruptions together, not a broken sandbox") {
+		struct grade_result r = { GRADE_ERROR, 0, 10, (char *)"The grading process was "
+			"killed by signal 11 (SIGSEGV).", NULL, 0, NULL, 0, NULL, 0 };
+		struct store_submission sub;
+		struct store_claim c;
+		long long n, failed, ex, ada, id;
+
+		s = fresh();
+		ex = exercise(s, "ex1", 10);
+		ada = student(s, "ada");
+		id = submit(s, ada, ex);
+		store_claim_submission(s, &c);
+		store_claim_free(&c);
+		CHECK(store_finish_submission(s, id, &r, "", STORE_RETRY_UNCOUNTED, 2) == STORE_OK);
+		store_claim_submission(s, &c);
+		CHECK(c.attempts == 1);		/* the broken sandbox's attempt was given back */
+		store_claim_free(&c);
+		CHECK(store_finish_submission(s, id, &r, "", STORE_RETRY, 3) == STORE_OK);
+		store_claim_submission(s, &c);
+		CHECK(c.attempts == 2);
+		store_claim_free(&c);
+		/* markbook stops in the second; the third is the last. */
+		CHECK(store_requeue_grading(s, "gave up", 4, &n, &failed) == STORE_OK);
+		CHECK(n == 1 && failed == 0);
+		CHECK(store_get_submission(s, id, &sub) == STORE_OK);
+		CHECK_STR(sub.message, "The grading process was killed by signal 11 (SIGSEGV).");
+		store_submission_free(&sub);
+		store_claim_submission(s, &c);
+		CHECK(c.attempts == 3);
+		store_claim_free(&c);
+		CHECK(store_requeue_grading(s, "gave up", 5, &n, &failed) == STORE_OK);
+		CHECK(n == 0 && failed == 1);
+		CHECK(pragma(path, "SELECT count(*) FROM submissions WHERE status = 'error' AND "
+		    "message = 'gave up'") == 1);
 		store_close(s);
 	}
 	TEST("store_get_submission reads the grading back with tests and queue position") {
@@ -473,7 +551,7 @@ main(void)
 			struct grade_result r = { GRADE_ERROR, 0, 10, (char *)"sandbox down",
 				NULL, 0, NULL, 0, NULL, 0, 0 };
 
-			CHECK(store_finish_submission(s, id, &r, "abc", 1, 3) == STORE_OK);
+			CHECK(store_finish_submission(s, id, &r, "abc", STORE_RETRY, 3) == STORE_OK);
 		}
 		CHECK(store_get_submission(s, id, &sub) == STORE_OK);
 		CHECK_STR(sub.status, "queued");
