@@ -46,6 +46,16 @@ $(BUILD)/schema.c: tools/embed.py schema.sql | $(BUILD)
 $(BUILD)/embedded.o $(BUILD)/static.o $(BUILD)/schema.o: $(BUILD)/%.o: $(BUILD)/%.c appliance/embedded.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# For the tests only, never to serve a class: markbook with the grading
+# child's fault injection compiled in (worker.c, MARKBOOK_FAULTS), which the
+# crash tests use to make a grading process crash on purpose.
+FAULTS  = $(BUILD)/markbook-faults
+$(FAULTS): $(BUILD)/main.o $(filter-out $(BUILD)/worker.o,$(OBJS)) $(BUILD)/worker-faults.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/worker-faults.o: appliance/worker.c appliance/*.h | $(BUILD)
+	$(CC) $(CFLAGS) -DMARKBOOK_FAULTS -c -o $@ $<
+
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/unit.h $(OBJS) | $(BUILD)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
@@ -60,7 +70,7 @@ deps:
 unit: $(UNIT)
 	@fail=0; for t in $(UNIT); do $$t || fail=1; done; exit $$fail
 
-test: deps markbook $(UNIT) $(REPLAY)
+test: deps markbook $(FAULTS) $(UNIT) $(REPLAY)
 	tools/run-tests
 
 # Serves the sample course in this folder; the database is markbook.db here.
@@ -78,7 +88,7 @@ test-asan: deps
 	    BIN=markbook-asan markbook-asan asan-unit
 	tools/run-asan
 
-asan-unit: $(UNIT) $(REPLAY)
+asan-unit: $(UNIT) $(REPLAY) $(FAULTS)
 
 $(BUILD)/unit/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(OBJS) | $(BUILD)
 	@mkdir -p $(BUILD)/unit
