@@ -73,7 +73,8 @@ def wait_all_graded(srv: Server, acked: dict[int, int], timeout: float = 180) ->
 
 def test_server_kill_9_at_random_moments_loses_no_acknowledged_upload(tmp_path):
     """Three students upload without pause while the server is killed (SIGKILL) three times
-    at random moments and restarted: every 202 ends graded exactly once, with its score."""
+    at random moments and restarted: every 202 ends graded exactly once, with its score, or,
+    when all three kills interrupted its grading, as `error` saying so."""
     rng = random.Random(int(os.environ.get("MARKBOOK_FAULT_SEED", time.time())))
     srv = new_server(tmp_path, workers=2)
     clients = login_all(srv)
@@ -117,7 +118,15 @@ def test_server_kill_9_at_random_moments_loses_no_acknowledged_upload(tmp_path):
     try:
         assert len(acked) >= 6, f"only {len(acked)} uploads were acknowledged"
         wait_all_graded(srv, acked)
-        check_graded_once(srv.db, acked)
+        # A grading that every kill interrupted was started 3 times: that is the limit
+        # (test_crash.py), and it is given up with a sentence, not lost. At most one per
+        # grading thread can be.
+        with sqlite3.connect(srv.db, timeout=30) as conn:
+            given_up = {sid for sid, in conn.execute(
+                "SELECT id FROM submissions WHERE status = 'error' AND attempts = 3 AND "
+                "message LIKE 'markbook stopped %attempt 3 of 3%'")}
+        assert len(given_up) <= 2, given_up
+        check_graded_once(srv.db, {s: v for s, v in acked.items() if s not in given_up})
     finally:
         srv.stop()
 
