@@ -14,7 +14,7 @@ SRCS    = appliance/course.c appliance/sandbox.c appliance/report.c \
           appliance/points.c appliance/store.c appliance/auth.c appliance/csv.c \
           appliance/queue.c appliance/web.c appliance/api.c \
           appliance/roster.c appliance/request.c appliance/api_admin.c \
-          appliance/json.c appliance/term.c appliance/worker.c
+          appliance/json.c appliance/term.c appliance/wire.c appliance/worker.c
 OBJS    = $(SRCS:appliance/%.c=$(BUILD)/%.o) $(BUILD)/embedded.o \
           $(BUILD)/static.o $(BUILD)/schema.o
 HARNESS = $(shell find appliance/harness -name '*.py' | sort)

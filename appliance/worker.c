@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -23,6 +22,7 @@
 
 #include "msg.h"
 #include "sandbox.h"
+#include "wire.h"
 
 #ifdef MARKBOOK_FAULTS
 #include <alloca.h>
@@ -31,8 +31,6 @@
 
 extern char **environ;
 
-#define WIRE_NAME_MAX	32	/* a field's name */
-#define WIRE_DIGITS_MAX	20	/* a length or an integer, as text */
 #define EXE_FD		3	/* the binary, in the supervisor until it execs */
 #define FD_FLOOR	10	/* our descriptors stay above what the spawn places */
 #define CHUNK		(64 * 1024)
@@ -41,489 +39,69 @@ extern char **environ;
 /* The binary markbook was started from, open since worker_init(). */
 static int exe_fd = -1;
 
-/* A growing buffer; `failed` once memory ran out, and then it stays empty. */
-struct wbuf {
-	char *data;
-	size_t len, cap;
-	int failed;
-};
-
-static void
-wb_put(struct wbuf *b, const void *p, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *grown;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((grown = realloc(b->data, cap)) == NULL) {
-			free(b->data);
-			memset(b, 0, sizeof *b);
-			b->failed = 1;
-			return;
-		}
-		b->data = grown;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-/* One field: `NAME LENGTH\n`, the bytes, `\n`. */
-static void
-put_field(struct wbuf *b, const char *name, const void *val, size_t n)
-{
-	char head[WIRE_NAME_MAX + WIRE_DIGITS_MAX + 4];
-	int h = snprintf(head, sizeof head, "%s %zu\n", name, n);
-
-	wb_put(b, head, (size_t)h);
-	wb_put(b, val, n);
-	wb_put(b, "\n", 1);
-}
-
-static void
-put_int(struct wbuf *b, const char *name, long long v)
-{
-	char text[WIRE_DIGITS_MAX + 2];
-
-	put_field(b, name, text, (size_t)snprintf(text, sizeof text, "%lld", v));
-}
-
-static void
-put_text(struct wbuf *b, const char *name, const char *s)
-{
-	put_field(b, name, s ? s : "", s ? strlen(s) : 0);
-}
-
-/* Reads the fields of a buffer in the order the reader expects them. The
- * first problem is kept in `err`; every later call then fails too. */
-struct wreader {
-	const char *p, *end;
-	char *err;
-	size_t errlen;
-	int failed;
-};
-
-static int
-wr_fail(struct wreader *r, const char *name, const char *what)
-{
-	if (!r->failed)
-		snprintf(r->err, r->errlen, "field \"%s\" %s", name, what);
-	r->failed = 1;
-	return -1;
-}
-
-/* Digits only, no leading zero, at most WIRE_DIGITS_MAX - 1 of them. */
-static int
-parse_count(const char *p, size_t n, unsigned long long *out)
-{
-	unsigned long long v = 0;
-
-	if (n == 0 || n >= WIRE_DIGITS_MAX || (n > 1 && p[0] == '0'))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long long)(p[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* The next field, which must be `name` with at most `max` bytes. */
-static int
-get_field(struct wreader *r, const char *name, size_t max, const char **val, size_t *vlen)
-{
-	size_t nlen = strlen(name), avail;
-	unsigned long long n;
-	const char *p = r->p, *nl;
-
-	if (r->failed)
-		return -1;
-	avail = (size_t)(r->end - p);
-	if (avail < nlen + 2 || memcmp(p, name, nlen) != 0 || p[nlen] != ' ')
-		return wr_fail(r, name, avail == 0 ? "is missing (the data ends early)" :
-		    "is missing or out of place");
-	p += nlen + 1;
-	if ((nl = memchr(p, '\n', (size_t)(r->end - p))) == NULL ||
-	    parse_count(p, (size_t)(nl - p), &n) < 0)
-		return wr_fail(r, name, "has a malformed length");
-	p = nl + 1;
-	if (n > max)
-		return wr_fail(r, name, "is too long");
-	if ((size_t)(r->end - p) < n + 1 || p[n] != '\n')
-		return wr_fail(r, name, "is cut short");
-	*val = p;
-	*vlen = (size_t)n;
-	r->p = p + n + 1;
-	return 0;
-}
-
-static int
-get_int(struct wreader *r, const char *name, long long lo, long long hi, long long *out)
-{
-	unsigned long long mag;
-	const char *v;
-	size_t n;
-	int neg;
-
-	if (get_field(r, name, WIRE_DIGITS_MAX, &v, &n) < 0)
-		return -1;
-	neg = n > 0 && v[0] == '-';
-	if (parse_count(v + neg, n - (size_t)neg, &mag) < 0 || (neg && mag == 0) ||
-	    mag > (unsigned long long)LLONG_MAX)
-		return wr_fail(r, name, "is not a whole number");
-	*out = neg ? -(long long)mag : (long long)mag;
-	if (*out < lo || *out > hi)
-		return wr_fail(r, name, "is out of range");
-	return 0;
-}
-
-/* A text without NUL bytes, copied (owned by the caller). */
-static int
-get_text(struct wreader *r, const char *name, size_t max, char **out)
-{
-	const char *v;
-	size_t n;
-
-	*out = NULL;
-	if (get_field(r, name, max, &v, &n) < 0)
-		return -1;
-	if (memchr(v, '\0', n) != NULL)
-		return wr_fail(r, name, "holds a NUL byte");
-	if ((*out = strndup(v, n)) == NULL)
-		return wr_fail(r, name, "does not fit in memory");
-	return 0;
-}
-
-/* The generic part: a struct described by a table of its members. */
-enum wire_type {
-	WIRE_INT,	/* a signed or unsigned integer or enum of any size */
-	WIRE_DOUBLE,
-	WIRE_TEXT,	/* char *, never NULL once decoded */
-	WIRE_NULLABLE,	/* char * that may be NULL: "-" or "=" and the text */
-	WIRE_CHARS,	/* char[N] */
-	WIRE_BYTES,	/* char * and a size_t length member */
-	WIRE_LIST,	/* char ** and a size_t count member */
-};
-
-struct wire_field {
-	const char *name;
-	enum wire_type type;
-	size_t off, size;	/* of the member */
-	int is_signed;		/* WIRE_INT */
-	long long lo, hi;	/* WIRE_INT, WIRE_DOUBLE: bounds; WIRE_LIST: hi items */
-	size_t max;		/* texts: bytes; WIRE_LIST: bytes of an item */
-	size_t len_off;		/* WIRE_BYTES: the length; WIRE_LIST: the count */
-};
-
-#define MEMBER(T, m)	(((T *)0)->m)
-#define W_INT(T, m, lo, hi) { #m, WIRE_INT, offsetof(T, m), sizeof MEMBER(T, m), \
-	!((__typeof__(MEMBER(T, m)))-1 > 0), lo, hi, 0, 0 }
-#define W_DOUBLE(T, m, lo, hi) { #m, WIRE_DOUBLE, offsetof(T, m), sizeof MEMBER(T, m), \
-	1, lo, hi, 0, 0 }
-#define W_TEXT(T, m, max) { #m, WIRE_TEXT, offsetof(T, m), sizeof MEMBER(T, m), 0, 0, 0, \
-	max, 0 }
-#define W_NULLABLE(T, m, max) { #m, WIRE_NULLABLE, offsetof(T, m), sizeof MEMBER(T, m), \
-	0, 0, 0, max, 0 }
-#define W_CHARS(T, m) { #m, WIRE_CHARS, offsetof(T, m), sizeof MEMBER(T, m), 0, 0, 0, \
-	sizeof MEMBER(T, m) - 1, 0 }
-#define W_BYTES(T, m, n, max) { #m, WIRE_BYTES, offsetof(T, m), sizeof MEMBER(T, m), 0, \
-	0, 0, max, offsetof(T, n) }
-#define W_LIST(T, m, n, items, max) { #m, WIRE_LIST, offsetof(T, m), \
-	sizeof MEMBER(T, m), 0, 0, items, max, offsetof(T, n) }
-
 /* Every member of struct exercise: the grading child grades with exactly the
  * exercise the server loaded. A new member of the struct needs its line. */
 static const struct wire_field exercise_fields[] = {
-	W_CHARS(struct exercise, slug),
-	W_TEXT(struct exercise, title, COURSE_JSON_MAX),
-	W_INT(struct exercise, phase, 1, 2),
-	W_INT(struct exercise, max_points, 0, INT_MAX),
-	W_NULLABLE(struct exercise, due_at, COURSE_JSON_MAX),
-	W_INT(struct exercise, due, LLONG_MIN / 2, LLONG_MAX / 2),
-	W_INT(struct exercise, timeout_s, 0, UINT_MAX),
-	W_INT(struct exercise, test_timeout_s, 0, UINT_MAX),
-	W_INT(struct exercise, memory_mb, 0, UINT_MAX),
-	W_INT(struct exercise, feedback, 0, COURSE_FEEDBACK_NEVER),
-	W_INT(struct exercise, isolation, 0, COURSE_ISOLATION_SHARED),
-	W_INT(struct exercise, late, 0, 1),
-	W_INT(struct exercise, late_penalty, 0, 100),
-	W_INT(struct exercise, late_max_days, 0, UINT_MAX),
-	W_TEXT(struct exercise, dir, PATH_MAX),
-	W_TEXT(struct exercise, hidden_dir, PATH_MAX),
-	W_BYTES(struct exercise, scaffold, scaffold_len, COURSE_FILE_MAX),
-	W_LIST(struct exercise, data_files, n_data_files, COURSE_FILES_MAX, NAME_MAX),
-	W_LIST(struct exercise, test_files, n_test_files, COURSE_FILES_MAX, NAME_MAX),
-	W_INT(struct exercise, has_hidden_data, 0, 1),
+	WIRE_FIELD_CHARS(struct exercise, slug),
+	WIRE_FIELD_TEXT(struct exercise, title, COURSE_JSON_MAX),
+	WIRE_FIELD_INT(struct exercise, phase, 1, 2),
+	WIRE_FIELD_INT(struct exercise, max_points, 0, INT_MAX),
+	WIRE_FIELD_NULLABLE(struct exercise, due_at, COURSE_JSON_MAX),
+	WIRE_FIELD_INT(struct exercise, due, LLONG_MIN / 2, LLONG_MAX / 2),
+	WIRE_FIELD_INT(struct exercise, timeout_s, 0, UINT_MAX),
+	WIRE_FIELD_INT(struct exercise, test_timeout_s, 0, UINT_MAX),
+	WIRE_FIELD_INT(struct exercise, memory_mb, 0, UINT_MAX),
+	WIRE_FIELD_INT(struct exercise, feedback, 0, COURSE_FEEDBACK_NEVER),
+	WIRE_FIELD_INT(struct exercise, isolation, 0, COURSE_ISOLATION_SHARED),
+	WIRE_FIELD_INT(struct exercise, late, 0, 1),
+	WIRE_FIELD_INT(struct exercise, late_penalty, 0, 100),
+	WIRE_FIELD_INT(struct exercise, late_max_days, 0, UINT_MAX),
+	WIRE_FIELD_TEXT(struct exercise, dir, PATH_MAX),
+	WIRE_FIELD_TEXT(struct exercise, hidden_dir, PATH_MAX),
+	WIRE_FIELD_BYTES(struct exercise, scaffold, scaffold_len, COURSE_FILE_MAX),
+	WIRE_FIELD_LIST(struct exercise, data_files, n_data_files, COURSE_FILES_MAX, NAME_MAX),
+	WIRE_FIELD_LIST(struct exercise, test_files, n_test_files, COURSE_FILES_MAX, NAME_MAX),
+	WIRE_FIELD_INT(struct exercise, has_hidden_data, 0, 1),
 };
 
 static const struct wire_field request_fields[] = {
-	W_CHARS(struct worker_request, course_dir),
-	W_CHARS(struct worker_request, private_dir),
-	W_BYTES(struct worker_request, plan, plan_len, REPORT_TESTS_MAX * 4096),
+	WIRE_FIELD_CHARS(struct worker_request, course_dir),
+	WIRE_FIELD_CHARS(struct worker_request, private_dir),
+	WIRE_FIELD_BYTES(struct worker_request, plan, plan_len, REPORT_TESTS_MAX * 4096),
 };
 
 /* Every member of struct grade_result but its flags and tests, which follow
  * as lists. Scores are only bounded here; worker_result_decode() checks
  * them against each other and the plan. */
 static const struct wire_field result_fields[] = {
-	W_INT(struct grade_result, status, GRADE_DONE, GRADE_ERROR),
-	W_INT(struct grade_result, score, 0, INT_MAX),
-	W_INT(struct grade_result, max_points, 0, INT_MAX),
-	W_DOUBLE(struct grade_result, seconds, 0, 1e9),
-	W_TEXT(struct grade_result, message, WORKER_TEXT_MAX),
-	W_TEXT(struct grade_result, output, WORKER_TEXT_MAX),
-	W_LIST(struct grade_result, flags, n_flags, REPORT_FLAGS_MAX, WORKER_TEXT_MAX),
+	WIRE_FIELD_INT(struct grade_result, status, GRADE_DONE, GRADE_ERROR),
+	WIRE_FIELD_INT(struct grade_result, score, 0, INT_MAX),
+	WIRE_FIELD_INT(struct grade_result, max_points, 0, INT_MAX),
+	WIRE_FIELD_DOUBLE(struct grade_result, seconds, 0, 1e9),
+	WIRE_FIELD_TEXT(struct grade_result, message, WORKER_TEXT_MAX),
+	WIRE_FIELD_TEXT(struct grade_result, output, WORKER_TEXT_MAX),
+	WIRE_FIELD_LIST(struct grade_result, flags, n_flags, REPORT_FLAGS_MAX, WORKER_TEXT_MAX),
 };
 
 static const struct wire_field test_fields[] = {
-	W_TEXT(struct grade_test, name, WORKER_TEXT_MAX),
-	W_TEXT(struct grade_test, description, WORKER_TEXT_MAX),
-	W_INT(struct grade_test, passed, 0, 1),
-	W_INT(struct grade_test, points, 0, INT_MAX),
-	W_INT(struct grade_test, max_points, 0, INT_MAX),
-	W_TEXT(struct grade_test, outcome, WORKER_TEXT_MAX),
-	W_TEXT(struct grade_test, message, WORKER_TEXT_MAX),
-	W_TEXT(struct grade_test, detail, WORKER_TEXT_MAX),
+	WIRE_FIELD_TEXT(struct grade_test, name, WORKER_TEXT_MAX),
+	WIRE_FIELD_TEXT(struct grade_test, description, WORKER_TEXT_MAX),
+	WIRE_FIELD_INT(struct grade_test, passed, 0, 1),
+	WIRE_FIELD_INT(struct grade_test, points, 0, INT_MAX),
+	WIRE_FIELD_INT(struct grade_test, max_points, 0, INT_MAX),
+	WIRE_FIELD_TEXT(struct grade_test, outcome, WORKER_TEXT_MAX),
+	WIRE_FIELD_TEXT(struct grade_test, message, WORKER_TEXT_MAX),
+	WIRE_FIELD_TEXT(struct grade_test, detail, WORKER_TEXT_MAX),
 };
 
 #define N_OF(a)	(sizeof (a) / sizeof (a)[0])
-
-/* An integer member of any size and signedness. */
-union wire_int {
-	int8_t i8;
-	uint8_t u8;
-	int16_t i16;
-	uint16_t u16;
-	int32_t i32;
-	uint32_t u32;
-	int64_t i64;
-	uint64_t u64;
-};
-
-static long long
-load_int(const void *base, const struct wire_field *f)
-{
-	union wire_int v;
-
-	memcpy(&v, (const char *)base + f->off, f->size);
-	switch (f->size) {
-	case 1:
-		return f->is_signed ? (long long)v.i8 : (long long)v.u8;
-	case 2:
-		return f->is_signed ? (long long)v.i16 : (long long)v.u16;
-	case 4:
-		return f->is_signed ? (long long)v.i32 : (long long)v.u32;
-	default:
-		return f->is_signed ? (long long)v.i64 : v.u64 > LLONG_MAX ? LLONG_MAX :
-		    (long long)v.u64;
-	}
-}
-
-/* Store `x`, already within the field's bounds and so within its type. */
-static void
-store_int(void *base, const struct wire_field *f, long long x)
-{
-	union wire_int v;
-
-	switch (f->size) {
-	case 1:
-		v.i8 = (int8_t)x;
-		break;
-	case 2:
-		v.i16 = (int16_t)x;
-		break;
-	case 4:
-		v.u32 = (uint32_t)x;
-		break;
-	default:
-		v.i64 = x;
-	}
-	memcpy((char *)base + f->off, &v, f->size);
-}
-
-/* The member at `off` of the struct at `base`, as a `type`. */
-#define AT(base, off, type)	((type *)(void *)((char *)(base) + (off)))
-
-static void
-put_struct(struct wbuf *b, const struct wire_field *fields, size_t n, const void *obj)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct wire_field *f = &fields[i];
-		char text[64];
-
-		switch (f->type) {
-		case WIRE_INT:
-			put_int(b, f->name, load_int(obj, f));
-			break;
-		case WIRE_DOUBLE:
-			put_field(b, f->name, text, (size_t)snprintf(text, sizeof text, "%.17g",
-			    *AT(obj, f->off, double)));
-			break;
-		case WIRE_TEXT:
-			put_text(b, f->name, *AT(obj, f->off, char *));
-			break;
-		case WIRE_NULLABLE: {
-			const char *s = *AT(obj, f->off, char *);
-			struct wbuf v = { 0 };
-
-			wb_put(&v, s ? "=" : "-", 1);
-			if (s)
-				wb_put(&v, s, strlen(s));
-			if (v.failed)
-				b->failed = 1;
-			put_field(b, f->name, v.data, v.len);
-			free(v.data);
-			break;
-		}
-		case WIRE_CHARS:
-			put_text(b, f->name, AT(obj, f->off, char));
-			break;
-		case WIRE_BYTES:
-			put_field(b, f->name, *AT(obj, f->off, char *), *AT(obj, f->len_off, size_t));
-			break;
-		case WIRE_LIST: {
-			char **items = *AT(obj, f->off, char **);
-			size_t count = *AT(obj, f->len_off, size_t);
-
-			put_int(b, f->name, (long long)count);
-			for (size_t k = 0; k < count; k++)
-				put_text(b, "item", items[k]);
-			break;
-		}
-		}
-	}
-}
-
-/* Fill the members of `base` from the next fields. What was allocated stays
- * in `base` for its own free function, also after a failure. */
-static int
-get_struct(struct wreader *r, const struct wire_field *fields, size_t n, void *base)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct wire_field *f = &fields[i];
-		const char *v;
-		size_t len;
-
-		switch (f->type) {
-		case WIRE_INT: {
-			long long x;
-
-			if (get_int(r, f->name, f->lo, f->hi, &x) < 0)
-				return -1;
-			store_int(base, f, x);
-			break;
-		}
-		case WIRE_DOUBLE: {
-			char text[64], *end;
-			double d;
-
-			if (get_field(r, f->name, sizeof text - 1, &v, &len) < 0)
-				return -1;
-			memcpy(text, v, len);
-			text[len] = '\0';
-			errno = 0;
-			d = strtod(text, &end);
-			if (len == 0 || *end || errno || !isfinite(d) || d < (double)f->lo ||
-			    d > (double)f->hi)
-				return wr_fail(r, f->name, "is not a number in range");
-			*AT(base, f->off, double) = d;
-			break;
-		}
-		case WIRE_TEXT:
-			if (get_text(r, f->name, f->max, AT(base, f->off, char *)) < 0)
-				return -1;
-			break;
-		case WIRE_NULLABLE: {
-			char *s, **out = AT(base, f->off, char *);
-
-			if (get_text(r, f->name, f->max + 1, &s) < 0)
-				return -1;
-			if (s[0] == '-' && s[1] == '\0') {
-				free(s);
-				*out = NULL;
-			} else if (s[0] == '=') {
-				memmove(s, s + 1, strlen(s));
-				*out = s;
-			} else {
-				free(s);
-				return wr_fail(r, f->name, "is malformed");
-			}
-			break;
-		}
-		case WIRE_CHARS:
-			if (get_field(r, f->name, f->max, &v, &len) < 0)
-				return -1;
-			if (memchr(v, '\0', len) != NULL)
-				return wr_fail(r, f->name, "holds a NUL byte");
-			memcpy(AT(base, f->off, char), v, len);
-			AT(base, f->off, char)[len] = '\0';
-			break;
-		case WIRE_BYTES: {
-			char *copy;
-
-			if (get_field(r, f->name, f->max, &v, &len) < 0)
-				return -1;
-			if ((copy = malloc(len + 1)) == NULL)
-				return wr_fail(r, f->name, "does not fit in memory");
-			memcpy(copy, v, len);
-			copy[len] = '\0';
-			*AT(base, f->off, char *) = copy;
-			*AT(base, f->len_off, size_t) = len;
-			break;
-		}
-		case WIRE_LIST: {
-			size_t *count = AT(base, f->len_off, size_t);
-			char ***items = AT(base, f->off, char **);
-			long long want;
-
-			if (get_int(r, f->name, 0, f->hi, &want) < 0)
-				return -1;
-			if ((*items = calloc((size_t)want + 1, sizeof **items)) == NULL)
-				return wr_fail(r, f->name, "does not fit in memory");
-			for (*count = 0; *count < (size_t)want; (*count)++)
-				if (get_text(r, "item", f->max, &(*items)[*count]) < 0)
-					return -1;
-			break;
-		}
-		}
-	}
-	return 0;
-}
-
-/* The first and last fields of a message: what it is, and that it is whole. */
-static int
-get_header(struct wreader *r, const char *kind)
-{
-	long long version;
-
-	return get_int(r, kind, 1, 1, &version);
-}
-
-static int
-get_end(struct wreader *r)
-{
-	const char *v;
-	size_t n;
-
-	if (get_field(r, "end", 0, &v, &n) < 0)
-		return -1;
-	if (r->p != r->end)
-		return wr_fail(r, "end", "is followed by more data");
-	return 0;
-}
 
 int
 worker_request_encode(const struct grader *g, const char *source, size_t len, char **out,
     size_t *outlen)
 {
 	struct worker_request req;
-	struct wbuf b = { 0 };
+	struct wire_buf b = { 0 };
 	char *plan = report_plan_to_json(&g->plan);
 
 	*out = NULL;
@@ -535,14 +113,14 @@ worker_request_encode(const struct grader *g, const char *source, size_t len, ch
 	snprintf(req.private_dir, sizeof req.private_dir, "%s", g->private_dir);
 	req.plan = plan;
 	req.plan_len = strlen(plan);
-	put_int(&b, "request", 1);
-	put_struct(&b, exercise_fields, N_OF(exercise_fields), g->ex);
-	put_struct(&b, request_fields, N_OF(request_fields), &req);
+	wire_put_header(&b, "request");
+	wire_put_struct(&b, exercise_fields, N_OF(exercise_fields), g->ex);
+	wire_put_struct(&b, request_fields, N_OF(request_fields), &req);
 	/* A file over the limit is refused unread, so only its size goes. */
-	put_int(&b, "len", (long long)len);
-	put_field(&b, "source", source && len <= GRADER_SUBMISSION_MAX ? source : "",
+	wire_put_int(&b, "len", (long long)len);
+	wire_put_field(&b, "source", source && len <= GRADER_SUBMISSION_MAX ? source : "",
 	    source && len <= GRADER_SUBMISSION_MAX ? len : 0);
-	put_field(&b, "end", "", 0);
+	wire_put_end(&b);
 	free(plan);
 	if (b.failed)
 		return -1;
@@ -555,27 +133,27 @@ int
 worker_request_decode(const char *buf, size_t len, struct worker_request *req, char *err,
     size_t errlen)
 {
-	struct wreader r = { buf, buf + len, err, errlen, 0 };
+	struct wire_reader r = { buf, buf + len, err, errlen, 0 };
 	const char *src;
 	size_t srclen;
 	long long n;
 
 	memset(req, 0, sizeof *req);
-	if (get_header(&r, "request") < 0 ||
-	    get_struct(&r, exercise_fields, N_OF(exercise_fields), &req->ex) < 0 ||
-	    get_struct(&r, request_fields, N_OF(request_fields), req) < 0 ||
-	    get_int(&r, "len", 0, LLONG_MAX / 2, &n) < 0 ||
-	    get_field(&r, "source", GRADER_SUBMISSION_MAX, &src, &srclen) < 0 ||
-	    get_end(&r) < 0)
+	if (wire_get_header(&r, "request") < 0 ||
+	    wire_get_struct(&r, exercise_fields, N_OF(exercise_fields), &req->ex) < 0 ||
+	    wire_get_struct(&r, request_fields, N_OF(request_fields), req) < 0 ||
+	    wire_get_int(&r, "len", 0, LLONG_MAX / 2, &n) < 0 ||
+	    wire_get_field(&r, "source", GRADER_SUBMISSION_MAX, &src, &srclen) < 0 ||
+	    wire_get_end(&r) < 0)
 		goto fail;
 	req->len = (size_t)n;
 	if (req->len <= GRADER_SUBMISSION_MAX) {
 		if (srclen != req->len) {
-			wr_fail(&r, "source", "is not as long as \"len\" says");
+			wire_fail(&r, "source", "is not as long as \"len\" says");
 			goto fail;
 		}
 		if ((req->source = malloc(srclen + 1)) == NULL) {
-			wr_fail(&r, "source", "does not fit in memory");
+			wire_fail(&r, "source", "does not fit in memory");
 			goto fail;
 		}
 		memcpy(req->source, src, srclen);
@@ -599,14 +177,14 @@ worker_request_free(struct worker_request *req)
 int
 worker_result_encode(const struct grade_result *res, char **out, size_t *outlen)
 {
-	struct wbuf b = { 0 };
+	struct wire_buf b = { 0 };
 
-	put_int(&b, "result", 1);
-	put_struct(&b, result_fields, N_OF(result_fields), res);
-	put_int(&b, "tests", (long long)res->n_tests);
+	wire_put_header(&b, "result");
+	wire_put_struct(&b, result_fields, N_OF(result_fields), res);
+	wire_put_int(&b, "tests", (long long)res->n_tests);
 	for (size_t i = 0; i < res->n_tests; i++)
-		put_struct(&b, test_fields, N_OF(test_fields), &res->tests[i]);
-	put_field(&b, "end", "", 0);
+		wire_put_struct(&b, test_fields, N_OF(test_fields), &res->tests[i]);
+	wire_put_end(&b);
 	*out = b.data;
 	*outlen = b.len;
 	return b.failed ? -1 : 0;
@@ -640,24 +218,24 @@ int
 worker_result_decode(const char *buf, size_t len, const struct test_plan *plan,
     struct grade_result *res, char *err, size_t errlen)
 {
-	struct wreader r = { buf, buf + len, err, errlen, 0 };
+	struct wire_reader r = { buf, buf + len, err, errlen, 0 };
 	long long n;
 
 	memset(res, 0, sizeof *res);
-	if (get_header(&r, "result") < 0 ||
-	    get_struct(&r, result_fields, N_OF(result_fields), res) < 0 ||
-	    get_int(&r, "tests", 0, REPORT_TESTS_MAX, &n) < 0)
+	if (wire_get_header(&r, "result") < 0 ||
+	    wire_get_struct(&r, result_fields, N_OF(result_fields), res) < 0 ||
+	    wire_get_int(&r, "tests", 0, REPORT_TESTS_MAX, &n) < 0)
 		goto fail;
 	if ((res->tests = calloc((size_t)n + 1, sizeof *res->tests)) == NULL) {
-		wr_fail(&r, "tests", "do not fit in memory");
+		wire_fail(&r, "tests", "do not fit in memory");
 		goto fail;
 	}
 	for (res->n_tests = 0; res->n_tests < (size_t)n; res->n_tests++)
-		if (get_struct(&r, test_fields, N_OF(test_fields), &res->tests[res->n_tests]) < 0) {
+		if (wire_get_struct(&r, test_fields, N_OF(test_fields), &res->tests[res->n_tests]) < 0) {
 			res->n_tests++;	/* what it holds is freed with the rest */
 			goto fail;
 		}
-	if (get_end(&r) < 0 || result_consistent(res, plan, err, errlen) < 0)
+	if (wire_get_end(&r) < 0 || result_consistent(res, plan, err, errlen) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -794,7 +372,7 @@ out:
  * or until `deadline`. Returns 0, or -1 when the deadline passed or the
  * result grew past WORKER_RESULT_MAX (`why` says which). */
 static int
-exchange(int sock, const char *req, size_t reqlen, struct wbuf *result, double deadline,
+exchange(int sock, const char *req, size_t reqlen, struct wire_buf *result, double deadline,
     const char **why)
 {
 	size_t sent = 0;
@@ -839,7 +417,7 @@ exchange(int sock, const char *req, size_t reqlen, struct wbuf *result, double d
 					*why = "too large";
 					goto out;
 				}
-				wb_put(result, chunk, (size_t)n);
+				wire_put(result, chunk, (size_t)n);
 				if (result->failed)
 					goto out;
 			}
@@ -899,7 +477,7 @@ reap(pid_t pid, double deadline)
 /* How the supervisor's exit `status` and the `result` it left read, into
  * `res`. Returns 0, or WORKER_EFAILED when they tell a failure. */
 static int
-interpret(const struct grader *g, int status, const struct wbuf *result, unsigned seconds,
+interpret(const struct grader *g, int status, const struct wire_buf *result, unsigned seconds,
     struct grade_result *res)
 {
 	char how[64], why[256];
@@ -941,7 +519,7 @@ worker_grade(const struct grader *g, const char *source, size_t len,
 {
 	unsigned seconds = g->ex->timeout_s + WORKER_SLACK_S;
 	double deadline = now_s() + seconds + WORKER_BACKSTOP_S;
-	struct wbuf result = { 0 };
+	struct wire_buf result = { 0 };
 	char *req = NULL;
 	const char *why = NULL;
 	size_t reqlen = 0;
@@ -1244,7 +822,7 @@ send_all(int fd, const char *buf, size_t len)
 static char *
 read_all(int fd, size_t max, size_t *len)
 {
-	struct wbuf b = { 0 };
+	struct wire_buf b = { 0 };
 	char *chunk = malloc(CHUNK);
 	ssize_t n = -1;
 
@@ -1253,7 +831,7 @@ read_all(int fd, size_t max, size_t *len)
 			continue;
 		if (n <= 0 || b.len + (size_t)n > max)
 			break;
-		wb_put(&b, chunk, (size_t)n);
+		wire_put(&b, chunk, (size_t)n);
 		if (b.failed)
 			break;
 	}

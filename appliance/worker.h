@@ -14,7 +14,7 @@
  *
  * worker_grade() starts the markbook binary that is running (held open since
  * worker_init(), so a binary rebuilt on disk does not change it) as
- * `markbook __grade SECONDS SLUG`, the *supervisor*. The supervisor forks the
+ * `markbook __grade SECONDS FOLDER SLUG`, the *supervisor*. The supervisor forks the
  * *grading child*, which reads one request on its standard input (a socket),
  * grades with grader_grade() exactly as a thread of markbook did, writes the
  * result on the same socket and exits 0. The supervisor is a subreaper: when
@@ -22,13 +22,14 @@
  * supervisor's, which kills and reaps them; it also stops a grading child
  * that runs past the exercise's timeout_s plus WORKER_SLACK_S. Its exit
  * status tells how the grading child ended (WORKER_EXIT_*, or 128 + the
- * signal that killed it). CONTRIBUTING.md ("The grading child") has the
- * protocol.
+ * signal that killed it), and removes FOLDER, the grading's TMPDIR, with
+ * whatever was staged in it. CONTRIBUTING.md ("The grading process") has
+ * the details.
  *
- * Request and result are sequences of fields, each `NAME LENGTH\n`, then
- * LENGTH bytes, then `\n`, in a fixed order: the reader expects exactly the
- * next field and refuses anything else, so a grading child that crashed
- * half-way or wrote garbage gives a failure, never a partial result. */
+ * Request and result are wire.h messages with a fixed order of fields: the
+ * reader expects exactly the next field and refuses anything else, so a
+ * grading child that crashed half-way or wrote garbage gives a failure,
+ * never a partial result. */
 
 #define WORKER_COMMAND		"__grade"
 #define WORKER_REQUEST_MAX	(8 * 1024 * 1024)	/* source, scaffold, plan */
@@ -63,8 +64,9 @@ int worker_init(char *err, size_t errlen);
 int worker_grade(const struct grader *g, const char *source, size_t len,
     struct grade_result *res);
 
-/* `markbook __grade SECONDS SLUG`: the supervisor and the grading child, as
- * above. Returns the supervisor's exit status. */
+/* `markbook __grade SECONDS FOLDER SLUG` (`argv[0]` is "__grade"): the
+ * supervisor and the grading child, as above. Returns the supervisor's exit
+ * status. */
 int worker_main(int argc, char **argv);
 
 /* The protocol, for the grading child and for the tests. */
