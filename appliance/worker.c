@@ -208,7 +208,7 @@ result_consistent(const struct grade_result *res, const struct test_plan *plan, 
 			return msg_fail(err, errlen, "test %zu is not the plan's %s", i + 1,
 			    plan->tests[i].name);
 		if (t->points > t->max_points)
-			return msg_fail(err, errlen, "test %s scores %lld of %lld", t->name,
+			return msg_fail(err, errlen, "test %zu scores %lld of %lld", i + 1,
 			    (long long)t->points, (long long)t->max_points);
 	}
 	return 0;
@@ -307,6 +307,18 @@ fail_result(const struct grader *g, struct grade_result *res, const char *fmt, .
 		t->outcome = strdup("not run");
 		t->message = strdup("not run");
 		t->detail = strdup("");
+		if (!t->name || !t->description || !t->outcome || !t->message || !t->detail)
+			break;	/* out of memory: the sentence alone must do */
+	}
+	if (res->n_tests < g->plan.n) {
+		struct grade_result keep = { .message = res->message, .output = res->output };
+
+		res->message = res->output = NULL;
+		grader_result_free(res);
+		res->status = GRADE_ERROR;
+		res->max_points = g->ex->max_points;
+		res->message = keep.message;
+		res->output = keep.output;
 	}
 }
 
@@ -429,10 +441,11 @@ out:
 	return rc;
 }
 
-/* Reap the supervisor `pid`, then whatever of its process group became
- * ours: a grading child whose supervisor was killed ends its grading on its
- * own clock, which cleans up its sandboxes. At `deadline` whatever is left
- * of the group is killed. Returns the supervisor's wait status. */
+/* Reap the supervisor `pid`, then, when it was killed, whatever of its
+ * process group became ours: a grading child whose supervisor was killed
+ * ends its grading on its own clock, which cleans up its sandboxes. At
+ * `deadline` whatever is left of the group is killed. Returns the
+ * supervisor's wait status. */
 static int
 reap(pid_t pid, double deadline)
 {
@@ -454,7 +467,9 @@ reap(pid_t pid, double deadline)
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	for (;;) {
+	/* A supervisor that exited reaped everything below it. (The group's
+	 * number stays its own only while a member lives.) */
+	while (WIFSIGNALED(status)) {
 		memset(&si, 0, sizeof si);
 		if (waitid(P_PGID, (id_t)pid, &si, WEXITED | WNOHANG) < 0) {
 			if (errno == EINTR)
