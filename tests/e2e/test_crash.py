@@ -164,8 +164,16 @@ def assert_nothing_left(stage_dir: Path, server_pid: int | None = None) -> None:
             return False
         return server_pid is None or not any(grading_processes(server_pid).values())
     wait_for(clean, timeout=60, every=0.5)
-    assert not [p for p in stage_dir.iterdir() if p.name.startswith("markbook-")], \
-        list(stage_dir.iterdir())
+    # Every markbook process has a stage root of its own in TMPDIR, markbook-PID-XXXXXX,
+    # removed at its end; one killed leaves it empty (its tmpfs went with it) for the next
+    # start to sweep. Only the server's may still be there, and nothing may be left in one.
+    for root in stage_dir.iterdir():
+        m = re.match(r"markbook-(\d+)-", root.name)
+        assert m, f"{root} is not a stage root"
+        if int(m[1]) == server_pid:
+            continue
+        assert not Path(f"/proc/{m[1]}").exists(), f"{root}: its grading process still runs"
+        assert not any(root.iterdir()), f"{root} still holds {list(root.iterdir())}"
 
 
 class Watch(threading.Thread):
