@@ -59,9 +59,9 @@ static const struct wire_field exercise_fields[] = {
 	WIRE_FIELD_TEXT(struct exercise, dir, PATH_MAX),
 	WIRE_FIELD_TEXT(struct exercise, hidden_dir, PATH_MAX),
 	WIRE_FIELD_BYTES(struct exercise, scaffold, scaffold_len, COURSE_FILE_MAX),
-	WIRE_FIELD_LIST(struct exercise, data_files, n_data_files, COURSE_FILES_MAX, NAME_MAX),
-	WIRE_FIELD_LIST(struct exercise, test_files, n_test_files, COURSE_FILES_MAX, NAME_MAX),
-	WIRE_FIELD_INT(struct exercise, has_hidden_data, 0, 1),
+	WIRE_FIELD_LIST(struct exercise, data_files, n_data_files, COURSE_FILES_MAX, PATH_MAX),
+	WIRE_FIELD_LIST(struct exercise, hidden_files, n_hidden_files, COURSE_FILES_MAX, PATH_MAX),
+	WIRE_FIELD_LIST(struct exercise, test_files, n_test_files, COURSE_FILES_MAX, PATH_MAX),
 };
 
 static const struct wire_field request_fields[] = {

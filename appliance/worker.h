@@ -14,7 +14,7 @@
  *
  * worker_grade() starts the markbook binary that is running (held open since
  * worker_init(), so a binary rebuilt on disk does not change it) as
- * `markbook __grade SECONDS FOLDER SLUG`, the *supervisor*. The supervisor forks the
+ * `markbook __grade SECONDS SLUG`, the *supervisor*. The supervisor forks the
  * *grading child*, which reads one request on its standard input (a socket),
  * grades with grader_grade() exactly as a thread of markbook did, writes the
  * result on the same socket and exits 0. The supervisor is a subreaper: when
@@ -22,8 +22,9 @@
  * supervisor's, which kills and reaps them; it also stops a grading child
  * that runs past the exercise's timeout_s plus WORKER_SLACK_S. Its exit
  * status tells how the grading child ended (WORKER_EXIT_*, or 128 + the
- * signal that killed it), and removes FOLDER, the grading's TMPDIR, with
- * whatever was staged in it. CONTRIBUTING.md ("The grading process") has
+ * signal that killed it). The supervisor has a stage root (and as root a
+ * mount namespace) of its own, from sandbox_init(): whatever a grading child
+ * that died left staged goes with it. CONTRIBUTING.md ("The grading process") has
  * the details.
  *
  * Request and result are wire.h messages with a fixed order of fields: the
@@ -64,7 +65,7 @@ int worker_init(char *err, size_t errlen);
 int worker_grade(const struct grader *g, const char *source, size_t len,
     struct grade_result *res);
 
-/* `markbook __grade SECONDS FOLDER SLUG` (`argv[0]` is "__grade"): the
+/* `markbook __grade SECONDS SLUG` (`argv[0]` is "__grade"): the
  * supervisor and the grading child, as above. Returns the supervisor's exit
  * status. */
 int worker_main(int argc, char **argv);
