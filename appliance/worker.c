@@ -80,6 +80,7 @@ static const struct wire_field result_fields[] = {
 	WIRE_FIELD_DOUBLE(struct grade_result, seconds, 0, 1e9),
 	WIRE_FIELD_TEXT(struct grade_result, message, WORKER_TEXT_MAX),
 	WIRE_FIELD_TEXT(struct grade_result, output, WORKER_TEXT_MAX),
+	WIRE_FIELD_INT(struct grade_result, advice, 0, 1),
 	WIRE_FIELD_LIST(struct grade_result, flags, n_flags, REPORT_FLAGS_MAX, WORKER_TEXT_MAX),
 };
 
@@ -92,6 +93,7 @@ static const struct wire_field test_fields[] = {
 	WIRE_FIELD_TEXT(struct grade_test, outcome, WORKER_TEXT_MAX),
 	WIRE_FIELD_TEXT(struct grade_test, message, WORKER_TEXT_MAX),
 	WIRE_FIELD_TEXT(struct grade_test, detail, WORKER_TEXT_MAX),
+	WIRE_FIELD_DOUBLE(struct grade_test, seconds, 0, 1e9),
 };
 
 #define N_OF(a)	(sizeof (a) / sizeof (a)[0])

@@ -22,11 +22,12 @@ static char *flags[] = { "eval", "frame-access", NULL };
 static struct grade_result
 sample_result(struct grade_test tests[2])
 {
-	tests[0] = (struct grade_test){ "test_a", "A is right.", 1, 4, 4, "passed", "", "" };
+	tests[0] = (struct grade_test){ "test_a", "A is right.", 1, 4, 4, "passed", "", "",
+		0.125 };
 	tests[1] = (struct grade_test){ "test_b", "", 0, 0, 6, "failed",
-		"assert 3 == 4\nend 0\n", "Traceback \xc3\xa9\n  line 2" };
+		"assert 3 == 4\nend 0\n", "Traceback \xc3\xa9\n  line 2", 0 };
 	return (struct grade_result){ GRADE_DONE, 4, 10, "Loaded.\nresult 1\n", flags, 2,
-		tests, 2, "printed\n\xff\x01 out", 1.25 };
+		tests, 2, "printed\n\xff\x01 out", 1.25, 1 };
 }
 
 static int
@@ -39,7 +40,8 @@ static int
 same_result(const struct grade_result *a, const struct grade_result *b)
 {
 	if (a->status != b->status || a->score != b->score || a->max_points != b->max_points ||
-	    a->seconds != b->seconds || !same_text(a->message, b->message) ||
+	    a->seconds != b->seconds || a->advice != b->advice ||
+	    !same_text(a->message, b->message) ||
 	    !same_text(a->output, b->output) || a->n_flags != b->n_flags ||
 	    a->n_tests != b->n_tests)
 		return 0;
@@ -52,7 +54,8 @@ same_result(const struct grade_result *a, const struct grade_result *b)
 		if (!same_text(x->name, y->name) || !same_text(x->description, y->description) ||
 		    x->passed != y->passed || x->points != y->points ||
 		    x->max_points != y->max_points || !same_text(x->outcome, y->outcome) ||
-		    !same_text(x->message, y->message) || !same_text(x->detail, y->detail))
+		    !same_text(x->message, y->message) || !same_text(x->detail, y->detail) ||
+		    x->seconds != y->seconds)
 			return 0;
 	}
 	return 1;
@@ -93,6 +96,7 @@ exercise_sample(struct exercise *ex)
 {
 	static char *data[] = { "primes.txt", "sales data.csv" };
 	static char *tests[] = { "test_a.py" };
+	static char *hidden[] = { "data/sales_hidden.csv", "helpers/util.py", "test_a.py" };
 
 	memset(ex, 0, sizeof *ex);
 	snprintf(ex->slug, sizeof ex->slug, "cp1-functions");
@@ -115,9 +119,10 @@ exercise_sample(struct exercise *ex)
 	ex->scaffold_len = 26;
 	ex->data_files = data;
 	ex->n_data_files = 2;
+	ex->hidden_files = hidden;
+	ex->n_hidden_files = 3;
 	ex->test_files = tests;
 	ex->n_test_files = 1;
-	ex->has_hidden_data = 1;
 }
 
 static int
@@ -135,10 +140,13 @@ same_exercise(const struct exercise *a, const struct exercise *b)
 	    a->scaffold_len != b->scaffold_len ||
 	    memcmp(a->scaffold, b->scaffold, a->scaffold_len) != 0 ||
 	    a->n_data_files != b->n_data_files || a->n_test_files != b->n_test_files ||
-	    a->has_hidden_data != b->has_hidden_data)
+	    a->n_hidden_files != b->n_hidden_files)
 		return 0;
 	for (size_t i = 0; i < a->n_data_files; i++)
 		if (!same_text(a->data_files[i], b->data_files[i]))
+			return 0;
+	for (size_t i = 0; i < a->n_hidden_files; i++)
+		if (!same_text(a->hidden_files[i], b->hidden_files[i]))
 			return 0;
 	for (size_t i = 0; i < a->n_test_files; i++)
 		if (!same_text(a->test_files[i], b->test_files[i]))
@@ -163,7 +171,7 @@ main(void)
 
 	TEST("a result with no tests and no flags (a grading that failed early) is read") {
 		struct grade_result empty = { GRADE_ERROR, 0, 10, "The sandbox failed.", NULL, 0,
-			NULL, 0, "", 0 };
+			NULL, 0, "", 0, 0 };
 		char *e;
 		size_t elen;
 
