@@ -407,7 +407,7 @@ main(void)
 	}
 	TEST("attempts count failures and interruptions together, not a broken sandbox") {
 		struct grade_result r = { GRADE_ERROR, 0, 10, (char *)"The grading process was "
-			"killed by signal 11 (SIGSEGV).", NULL, 0, NULL, 0, NULL, 0 };
+			"killed by signal 11 (SIGSEGV).", NULL, 0, NULL, 0, NULL, 0, 0 };
 		struct store_submission sub;
 		struct store_claim c;
 		long long n, failed, ex, ada, id;
